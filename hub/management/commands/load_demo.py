@@ -1,0 +1,57 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from hub.local_state import BASE_DIR, VAR_DIR
+from partners.demo import load_directory
+
+LOGINS_FILE = VAR_DIR / "demo_logins.json"
+
+
+class Command(BaseCommand):
+    help = "Load the demo operation from fixtures/ (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--fixtures", default=str(BASE_DIR / "fixtures" / "demo.json"))
+
+    def handle(self, *args, fixtures, **options):
+        spec = json.loads(Path(fixtures).read_text(encoding="utf-8"))
+        logins = json.loads(LOGINS_FILE.read_text()) if LOGINS_FILE.exists() else {}
+        new_logins: dict[str, str] = {}
+        with transaction.atomic():
+            load_directory(spec, new_logins)
+        if new_logins:
+            logins.update(new_logins)
+            VAR_DIR.mkdir(mode=0o700, exist_ok=True)
+            LOGINS_FILE.write_text(json.dumps(logins, indent=2))
+            LOGINS_FILE.chmod(0o600)
+        self._print_logins(spec, logins)
+
+    def _print_logins(self, spec, logins):
+        out = self.stdout
+        out.write(
+            self.style.MIGRATE_HEADING("\nDemo logins (this machine only; kept in var/demo_logins.json)")
+        )
+        admin = spec["platform_admin"]["username"]
+        out.write(f"  {'platform admin':<20} {admin:<16} {logins.get(admin, '?')}")
+        for organisation in spec["organisations"]:
+            people = [("focal point", organisation["focal_point"])] + [
+                ("caseworker", p) for p in organisation["caseworkers"]
+            ]
+            for role, person in people:
+                username = person["username"]
+                out.write(
+                    f"  {organisation['acronym'] + ' ' + role:<20} {username:<16} {logins.get(username, '?')}"
+                )
+        fp = spec["organisations"][2]["focal_point"]["username"]
+        out.write(
+            "\nTry it:\n"
+            "  TOKEN=$(curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login "
+            "-H 'Content-Type: application/json' "
+            f'-d \'{{"username": "{fp}", "password": "{logins.get(fp, "?")}"}}\' '
+            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
+            '  curl -s http://127.0.0.1:8000/api/v1/me -H "Authorization: Token $TOKEN"\n'
+            "\nServing http://127.0.0.1:8000/admin/  /api/  /api/docs/  /graphql\n"
+        )

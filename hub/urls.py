@@ -1,0 +1,60 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from knox import views as knox_views
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from hub.auth import LoginView
+from hub.graphql_view import HubGraphQLView
+from partners.api import MeView
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request):
+    """Where things are."""
+    return Response(
+        {
+            "v1": request.build_absolute_uri("/api/v1/"),
+            "login": reverse("login", request=request),
+            "schema": reverse("schema", request=request),
+            "docs": reverse("swagger-ui", request=request),
+            "graphql": request.build_absolute_uri("/graphql"),
+        }
+    )
+
+
+def not_found(request, exception=None):
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found.", "fields": {}}}, status=404)
+
+
+def server_error(request):
+    return JsonResponse(
+        {"error": {"code": "server_error", "message": "Internal error; it has been logged.", "fields": {}}},
+        status=500,
+    )
+
+
+handler404 = not_found
+handler500 = server_error
+
+api_v1 = [
+    path("me", MeView.as_view(), name="me"),
+    path("auth/login", LoginView.as_view(), name="login"),
+    path("auth/logout", knox_views.LogoutView.as_view(), name="logout"),
+    path("auth/logoutall", knox_views.LogoutAllView.as_view(), name="logoutall"),
+    path("", include("partners.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api_root, name="api-root"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("graphql", HubGraphQLView.as_view(), name="graphql"),
+]

@@ -1,0 +1,110 @@
+"""Demo data for the directory: one operation, its organisations, people and services.
+
+Everything goes through the services, as a platform admin would do it, so the demo exercises the
+same rules as real use. Running it twice changes nothing.
+"""
+
+import secrets
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from partners import services
+from partners.models import Location, Membership, Operation, Organisation, ServiceCategory
+
+User = get_user_model()
+
+
+def _password() -> str:
+    return "demo-" + secrets.token_urlsafe(9)
+
+
+def _user(spec: dict, logins: dict, **flags):
+    user = User.objects.filter(username=spec["username"]).first()
+    if user is None:
+        user = User(
+            username=spec["username"], first_name=spec["first_name"], last_name=spec["last_name"], **flags
+        )
+        user.email = f"{spec['username']}@demo.invalid"
+        password = _password()
+        user.set_password(password)
+        user.save()
+        logins[user.username] = password
+    return user
+
+
+def load_directory(spec: dict, logins: dict) -> Operation:
+    """Create what ``spec`` (fixtures/demo.json) describes; ``logins`` receives new users' passwords."""
+    operation, _ = Operation.objects.get_or_create(
+        name=spec["operation"]["name"], defaults={"country_code": spec["operation"]["country_code"]}
+    )
+    admin = _user(spec["platform_admin"], logins, is_staff=True)
+    admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="partners"))
+    admin = User.objects.get(pk=admin.pk)  # fresh permission cache
+
+    for item in spec["locations"]:
+        Location.objects.get_or_create(
+            operation=operation,
+            name=item["name"],
+            defaults={
+                "kind": item["kind"],
+                "pcode": item.get("pcode", ""),
+                "parent": Location.objects.filter(operation=operation, name=item.get("parent")).first(),
+            },
+        )
+    for item in sorted(spec["categories"], key=lambda c: "parent" in c):
+        ServiceCategory.objects.get_or_create(
+            code=item["code"],
+            defaults={
+                "name": item["name"],
+                "parent": ServiceCategory.objects.filter(code=item.get("parent")).first(),
+            },
+        )
+
+    for item in spec["organisations"]:
+        organisation = Organisation.objects.filter(acronym=item["acronym"]).first()
+        if organisation is None:
+            organisation = services.organisation_create(
+                actor=admin,
+                name=item["name"],
+                acronym=item["acronym"],
+                kind=item["kind"],
+                operation=operation,
+                partnership=item["partnership"],
+            )
+            signed, expires = (date.fromisoformat(value) for value in item["dsa"])
+            services.organisation_record_dsa(
+                actor=admin, organisation=organisation, signed_on=signed, expires_on=expires
+            )
+        focal_user = _user(item["focal_point"], logins)
+        if not Membership.objects.filter(user=focal_user, is_active=True).exists():
+            services.focal_point_appoint(actor=admin, organisation=organisation, user=focal_user)
+        for person in item["caseworkers"]:
+            if not User.objects.filter(username=person["username"]).exists():
+                password = _password()
+                services.member_add(
+                    actor=focal_user,
+                    organisation=organisation,
+                    username=person["username"],
+                    first_name=person["first_name"],
+                    last_name=person["last_name"],
+                    email=f"{person['username']}@demo.invalid",
+                    role=Membership.Role.CASEWORKER,
+                    password=password,
+                )
+                logins[person["username"]] = password
+        for service in item["services"]:
+            if organisation.services.filter(name=service["name"]).exists():
+                continue
+            data = dict(service)
+            locations = Location.objects.filter(operation=operation, name__in=data.pop("locations", []))
+            services.service_create(
+                actor=focal_user,
+                organisation=organisation,
+                name=data.pop("name"),
+                category=ServiceCategory.objects.get(code=data.pop("category")),
+                locations=list(locations),
+                **data,
+            )
+    return operation

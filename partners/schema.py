@@ -1,0 +1,104 @@
+"""GraphQL types and queries for the directory and the caller."""
+
+import graphene
+from graphene import relay
+from graphene_django import DjangoConnectionField, DjangoObjectType
+
+from partners.models import Location, Organisation, Service, ServiceCategory
+from partners.selectors import is_platform_admin, membership_active, service_list_visible
+
+
+class OrganisationType(DjangoObjectType):
+    class Meta:
+        model = Organisation
+        name = "Organisation"
+        interfaces = (relay.Node,)
+        fields = ("id", "name", "acronym", "kind", "partnership", "is_active")
+
+
+class ServiceCategoryType(DjangoObjectType):
+    class Meta:
+        model = ServiceCategory
+        name = "ServiceCategory"
+        fields = ("code", "name")
+
+
+class LocationType(DjangoObjectType):
+    class Meta:
+        model = Location
+        name = "Location"
+        interfaces = (relay.Node,)
+        fields = ("id", "name", "kind", "pcode")
+
+
+class ServiceType(DjangoObjectType):
+    required_fields = graphene.List(graphene.NonNull(graphene.String), required=True)
+    optional_fields = graphene.List(graphene.NonNull(graphene.String), required=True)
+    sexes = graphene.List(graphene.NonNull(graphene.String), required=True)
+    specific_needs = graphene.List(graphene.NonNull(graphene.String), required=True)
+    languages = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+    class Meta:
+        model = Service
+        name = "Service"
+        interfaces = (relay.Node,)
+        fields = (
+            "id",
+            "name",
+            "description",
+            "organisation",
+            "category",
+            "locations",
+            "min_age",
+            "max_age",
+            "is_active",
+            "is_accepting_referrals",
+            "response_hours_emergency",
+            "response_hours_urgent",
+            "response_hours_normal",
+        )
+
+    def resolve_locations(self, info):
+        return self.locations.all()
+
+
+class Viewer(graphene.ObjectType):
+    username = graphene.String(required=True)
+    first_name = graphene.String(required=True)
+    last_name = graphene.String(required=True)
+    organisation = graphene.Field(OrganisationType)
+    role = graphene.String(description="focal_point, caseworker or viewer; null without an organisation")
+    is_platform_admin = graphene.Boolean(required=True)
+
+
+class PartnerQueries(graphene.ObjectType):
+    viewer = graphene.Field(Viewer, required=True, description="The authenticated caller")
+    services = DjangoConnectionField(
+        ServiceType,
+        category=graphene.String(description="Category code, e.g. gbv_case_management"),
+        location=graphene.ID(description="Location id (UUID)"),
+        accepting_only=graphene.Boolean(default_value=False),
+        description="The shared service directory",
+    )
+
+    def resolve_viewer(self, info):
+        user = info.context.user
+        membership = membership_active(user=user)
+        return Viewer(
+            username=user.username,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            organisation=membership.organisation if membership else None,
+            role=membership.role if membership else None,
+            is_platform_admin=is_platform_admin(user),
+        )
+
+    def resolve_services(self, info, category=None, location=None, accepting_only=False, **kwargs):
+        queryset = service_list_visible(user=info.context.user).filter(is_active=True)
+        if category:
+            queryset = queryset.filter(category__code=category)
+        if location:
+            queryset = queryset.filter(locations__id=location).distinct()
+        if accepting_only:
+            queryset = queryset.filter(is_accepting_referrals=True)
+        return queryset

@@ -1,0 +1,73 @@
+"""Reads scoped to what the caller may see. Both APIs use these."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from partners.models import Membership, Organisation, Service
+
+
+def is_platform_admin(user: AbstractBaseUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("partners.manage_platform")
+    )
+
+
+def membership_active(*, user: AbstractBaseUser) -> Membership | None:
+    """The user's one active membership (a database constraint guarantees at most one)."""
+    if not user.is_authenticated:
+        return None
+    cached = getattr(user, "_active_membership_cache", False)
+    if cached is not False:
+        return cached
+    membership = (
+        Membership.objects.select_related("organisation", "organisation__operation")
+        .filter(user=user, is_active=True, organisation__is_active=True)
+        .first()
+    )
+    user._active_membership_cache = membership
+    return membership
+
+
+def organisation_list_visible(*, user: AbstractBaseUser) -> QuerySet[Organisation]:
+    """The directory of organisations is shared: members and platform admins see all active ones."""
+    queryset = Organisation.objects.select_related("operation")
+    if is_platform_admin(user):
+        return queryset
+    if membership_active(user=user) is None:
+        return queryset.none()
+    return queryset.filter(is_active=True)
+
+
+def membership_list_visible(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    """Members of the caller's own organisation; platform admins see every membership."""
+    queryset = Membership.objects.select_related("user", "organisation")
+    if is_platform_admin(user):
+        return queryset
+    membership = membership_active(user=user)
+    if membership is None:
+        return queryset.none()
+    return queryset.filter(organisation_id=membership.organisation_id)
+
+
+def service_list_visible(*, user: AbstractBaseUser) -> QuerySet[Service]:
+    """The service directory: every authenticated user reads services of active organisations."""
+    queryset = Service.objects.select_related("organisation", "category").prefetch_related("locations")
+    if is_platform_admin(user):
+        return queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    return queryset.filter(organisation__is_active=True)
+
+
+def organisation_can_receive_referrals(*, organisation: Organisation) -> tuple[bool, str | None]:
+    """Whether referrals may be sent to this organisation now, and if not, the stable reason code."""
+    if not organisation.is_active:
+        return False, "organisation_inactive"
+    if not organisation.has_valid_dsa():
+        return False, "organisation_without_valid_dsa"
+    if not Membership.objects.filter(organisation=organisation, role="focal_point", is_active=True).exists():
+        return False, "organisation_without_focal_point"
+    return True, None

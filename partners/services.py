@@ -1,0 +1,356 @@
+"""Writes for organisations, memberships and services. Every rule is checked here."""
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from partners.errors import Conflict, PermissionDenied, ServiceError
+from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
+from partners.selectors import is_platform_admin, membership_active
+from partners.vocabulary import DISCLOSURE_FIELDS, unknown_fields
+
+User = get_user_model()
+
+ROLES_A_FOCAL_POINT_MAY_GIVE = (Membership.Role.CASEWORKER, Membership.Role.VIEWER)
+SERVICE_EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "min_age",
+    "max_age",
+    "sexes",
+    "specific_needs",
+    "languages",
+    "is_active",
+    "is_accepting_referrals",
+    "response_hours_emergency",
+    "response_hours_urgent",
+    "response_hours_normal",
+    "required_fields",
+    "optional_fields",
+)
+
+
+def _require_platform_admin(actor) -> None:
+    if not is_platform_admin(actor):
+        raise PermissionDenied("Only platform admins may do this.", code="platform_admin_required")
+
+
+def _require_focal_point_of(actor, organisation: Organisation) -> None:
+    """Platform admins and the organisation's own focal point manage its members and services."""
+    if is_platform_admin(actor):
+        return
+    membership = membership_active(user=actor)
+    if membership is None or membership.organisation_id != organisation.id:
+        raise PermissionDenied(
+            "Only the organisation's focal point may do this.", code="focal_point_of_organisation_required"
+        )
+    if membership.role != Membership.Role.FOCAL_POINT:
+        raise PermissionDenied(
+            "Only the organisation's focal point may do this.", code="focal_point_required"
+        )
+
+
+def _save(instance, actor) -> None:
+    instance._history_user = actor
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(
+            "; ".join(messages), code="invalid", field=None if field == "__all__" else field
+        ) from exc
+    instance.save()
+
+
+def _forget_membership_cache(user) -> None:
+    if hasattr(user, "_active_membership_cache"):
+        del user._active_membership_cache
+
+
+# Organisations -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    actor,
+    name: str,
+    acronym: str,
+    kind: str,
+    operation: Operation,
+    partnership: str = Organisation.Partnership.NONE,
+    is_active: bool = True,
+) -> Organisation:
+    from django.contrib.auth.models import Group
+
+    _require_platform_admin(actor)
+    if Organisation.objects.filter(acronym__iexact=acronym).exists():
+        raise Conflict(
+            f"An organisation with acronym {acronym!r} exists.", code="duplicate_acronym", field="acronym"
+        )
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"An organisation named {name!r} exists.", code="duplicate_name", field="name")
+    organisation = Organisation(
+        name=name,
+        acronym=acronym,
+        kind=kind,
+        operation=operation,
+        partnership=partnership,
+        is_active=is_active,
+    )
+    organisation.group = Group.objects.create(name=f"organisation:{organisation.id}")
+    _save(organisation, actor)
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(*, actor, organisation: Organisation, **fields) -> Organisation:
+    _require_platform_admin(actor)
+    allowed = {"name", "acronym", "kind", "partnership", "is_active"}
+    if unexpected := set(fields) - allowed:
+        raise ServiceError(f"Cannot change: {', '.join(sorted(unexpected))}.", code="field_not_editable")
+    for key, value in fields.items():
+        setattr(organisation, key, value)
+    _save(organisation, actor)
+    return organisation
+
+
+@transaction.atomic
+def organisation_record_dsa(
+    *, actor, organisation: Organisation, signed_on: date, expires_on: date | None
+) -> Organisation:
+    _require_platform_admin(actor)
+    if expires_on is not None and expires_on <= signed_on:
+        raise ServiceError(
+            "The agreement must expire after it was signed.",
+            code="dsa_expiry_before_signature",
+            field="expires_on",
+        )
+    organisation.dsa_signed_on = signed_on
+    organisation.dsa_expires_on = expires_on
+    _save(organisation, actor)
+    return organisation
+
+
+# Memberships -------------------------------------------------------------------------------
+
+
+def _create_user(*, username: str, email: str, first_name: str, last_name: str, password: str | None):
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"The username {username!r} is taken.", code="duplicate_username", field="username")
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ServiceError(" ".join(exc.messages), code="weak_password", field="password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def focal_point_appoint(*, actor, organisation: Organisation, user) -> Membership:
+    """Make ``user`` the organisation's one focal point; the previous one becomes a caseworker.
+
+    Both changes commit together or not at all. The user must not be active in another organisation.
+    """
+    _require_platform_admin(actor)
+    # lock the organisation: two admins appointing at once must not both demote and promote
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if not user.is_active:
+        raise ServiceError("A deactivated user cannot be focal point.", code="user_inactive", field="user")
+    other = Membership.objects.filter(user=user, is_active=True).exclude(organisation=organisation).first()
+    if other is not None:
+        raise Conflict(
+            "The user is an active member of another organisation.",
+            code="user_in_other_organisation",
+            field="user",
+        )
+    current = Membership.objects.filter(
+        organisation=organisation, role=Membership.Role.FOCAL_POINT, is_active=True
+    ).first()
+    if current is not None and current.user_id == user.id:
+        return current
+    if current is not None:
+        current.role = Membership.Role.CASEWORKER
+        _save(current, actor)
+    membership = Membership.objects.filter(organisation=organisation, user=user, is_active=True).first()
+    if membership is None:
+        membership = Membership(organisation=organisation, user=user)
+    membership.role = Membership.Role.FOCAL_POINT
+    _save(membership, actor)
+    user.groups.add(organisation.group)
+    _forget_membership_cache(user)
+    return membership
+
+
+@transaction.atomic
+def focal_point_appoint_by_username(
+    *,
+    actor,
+    organisation: Organisation,
+    username: str,
+    create_user: bool = False,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Appoint an existing user by username, or create the account first when ``create_user``."""
+    _require_platform_admin(actor)
+    if create_user:
+        user = _create_user(
+            username=username, email=email, first_name=first_name, last_name=last_name, password=password
+        )
+    else:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise ServiceError(
+                f"No user named {username!r}; send create_user=true to create one.",
+                code="unknown_user",
+                field="username",
+            )
+    return focal_point_appoint(actor=actor, organisation=organisation, user=user)
+
+
+@transaction.atomic
+def member_add(
+    *,
+    actor,
+    organisation: Organisation,
+    username: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Create an account for a new member of the organisation, with a role below focal point."""
+    _require_focal_point_of(actor, organisation)
+    if role not in ROLES_A_FOCAL_POINT_MAY_GIVE:
+        raise ServiceError(
+            "Members are added as caseworker or viewer; focal points are appointed by a platform admin.",
+            code="role_not_assignable",
+            field="role",
+        )
+    user = _create_user(
+        username=username, email=email, first_name=first_name, last_name=last_name, password=password
+    )
+    membership = Membership(organisation=organisation, user=user, role=role)
+    _save(membership, actor)
+    user.groups.add(organisation.group)
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, actor, membership: Membership, role: str) -> Membership:
+    _require_focal_point_of(actor, membership.organisation)
+    if not membership.is_active:
+        raise ServiceError("The membership is deactivated.", code="membership_inactive")
+    if membership.role == Membership.Role.FOCAL_POINT:
+        raise ServiceError(
+            "The focal point's role changes only by appointing another focal point.",
+            code="focal_point_role_fixed",
+            field="role",
+        )
+    if role not in ROLES_A_FOCAL_POINT_MAY_GIVE:
+        raise ServiceError(
+            "Only caseworker or viewer can be set; focal points are appointed by a platform admin.",
+            code="role_not_assignable",
+            field="role",
+        )
+    membership.role = role
+    _save(membership, actor)
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, actor, membership: Membership) -> Membership:
+    _require_focal_point_of(actor, membership.organisation)
+    if membership.role == Membership.Role.FOCAL_POINT and membership.is_active:
+        raise ServiceError(
+            "The focal point cannot be deactivated; appoint another focal point first.",
+            code="focal_point_cannot_be_deactivated",
+        )
+    membership.is_active = False
+    _save(membership, actor)
+    membership.user.groups.remove(membership.organisation.group)
+    _forget_membership_cache(membership.user)
+    return membership
+
+
+# Services ----------------------------------------------------------------------------------
+
+
+def _validate_service_fields(data: dict) -> None:
+    for key in ("required_fields", "optional_fields"):
+        if key not in data:
+            continue
+        names = list(data[key] or [])
+        if bad := unknown_fields(names):
+            raise ServiceError(
+                f"Unknown disclosure field(s): {', '.join(bad)}. Allowed: {', '.join(DISCLOSURE_FIELDS)}.",
+                code="unknown_disclosure_field",
+                field=key,
+            )
+        if len(set(names)) != len(names):
+            raise ServiceError("A field is listed twice.", code="duplicate_disclosure_field", field=key)
+
+
+def _apply_service_data(service: Service, data: dict) -> None:
+    if unexpected := set(data) - set(SERVICE_EDITABLE_FIELDS):
+        raise ServiceError(f"Cannot change: {', '.join(sorted(unexpected))}.", code="field_not_editable")
+    _validate_service_fields(data)
+    for key, value in data.items():
+        setattr(service, key, value)
+    both = set(service.required_fields) & set(service.optional_fields)
+    if both:
+        raise ServiceError(
+            f"A field cannot be both required and optional: {', '.join(sorted(both))}.",
+            code="field_required_and_optional",
+            field="optional_fields",
+        )
+    for urgency in ("emergency", "urgent", "normal"):
+        if service.response_hours(urgency) < 1:
+            raise ServiceError(
+                "A response target is at least one hour.", code="invalid", field=f"response_hours_{urgency}"
+            )
+
+
+@transaction.atomic
+def service_create(
+    *, actor, organisation: Organisation, name: str, category: ServiceCategory, locations=(), **data
+) -> Service:
+    _require_focal_point_of(actor, organisation)
+    if Service.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise Conflict(f"The organisation already has a service named {name!r}.", code="duplicate_service")
+    service = Service(organisation=organisation, name=name, category=category)
+    _apply_service_data(service, data)
+    _save(service, actor)
+    if locations:
+        service.locations.set(locations)
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service: Service, locations=None, **data) -> Service:
+    _require_focal_point_of(actor, service.organisation)
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    _apply_service_data(service, data)
+    try:
+        with transaction.atomic():
+            _save(service, actor)
+    except IntegrityError as exc:
+        raise Conflict(
+            "The organisation already has a service with that name.", code="duplicate_service"
+        ) from exc
+    if locations is not None:
+        service.locations.set(locations)
+    return service

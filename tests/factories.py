@@ -1,0 +1,122 @@
+"""factory-boy factories. They build valid rows directly; tests of rules call the services."""
+
+from datetime import date, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+
+from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
+
+User = get_user_model()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct-horse-battery-staple")
+
+
+class PlatformAdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def platform_permission(self, create, extracted, **kwargs):
+        if create:
+            self.user_permissions.add(Permission.objects.get(codename="manage_platform"))
+
+
+class OperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Operation
+        django_get_or_create = ("name",)
+
+    name = "Test operation"
+    country_code = "KE"
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    operation = factory.SubFactory(OperationFactory)
+    name = factory.Sequence(lambda n: f"Camp {n}")
+    kind = Location.Kind.CAMP
+
+
+class ServiceCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceCategory
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"category_{n}")
+    name = factory.LazyAttribute(lambda c: c.code.replace("_", " ").capitalize())
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"organisation:test-{n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """An organisation ready to receive referrals: active, valid agreement (focal point: see below)."""
+
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    acronym = factory.Sequence(lambda n: f"ORG{n}")
+    kind = Organisation.Kind.NATIONAL_NGO
+    operation = factory.SubFactory(OperationFactory)
+    group = factory.SubFactory(GroupFactory)
+    dsa_signed_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    dsa_expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=335))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Membership.Role.CASEWORKER
+
+    @factory.post_generation
+    def join_group(self, create, extracted, **kwargs):
+        if create and self.is_active:
+            self.user.groups.add(self.organisation.group)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    category = factory.SubFactory(ServiceCategoryFactory)
+    name = factory.Sequence(lambda n: f"Service {n}")
+    required_fields = factory.LazyFunction(lambda: ["given_name", "phone"])
+    optional_fields = factory.LazyFunction(lambda: ["best_time_to_call"])
+
+
+def member(organisation: Organisation, role: str = Membership.Role.CASEWORKER, **user_fields):
+    """A user with an active membership of ``organisation`` in ``role``."""
+    return MembershipFactory(organisation=organisation, role=role, user=UserFactory(**user_fields)).user
+
+
+def organisation_with_focal_point(**fields) -> tuple[Organisation, object]:
+    organisation = OrganisationFactory(**fields)
+    return organisation, member(organisation, Membership.Role.FOCAL_POINT)

@@ -1,0 +1,192 @@
+"""Rules of partners.services, called directly (the API tests call them through HTTP)."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from partners import services
+from partners.errors import Conflict, PermissionDenied, ServiceError
+from partners.models import Membership
+from partners.selectors import organisation_can_receive_referrals
+from tests.factories import (
+    MembershipFactory,
+    OperationFactory,
+    OrganisationFactory,
+    ServiceCategoryFactory,
+    ServiceFactory,
+    UserFactory,
+    member,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_second_active_focal_point_is_an_integrity_error(org_a):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MembershipFactory(organisation=org_a, role=Membership.Role.FOCAL_POINT)
+
+
+def test_inactive_focal_point_row_does_not_count_towards_the_limit(org_a):
+    MembershipFactory(organisation=org_a, role=Membership.Role.FOCAL_POINT, is_active=False)
+    assert Membership.objects.filter(organisation=org_a, role="focal_point").count() == 2
+
+
+def test_a_user_has_one_active_membership(org_a, org_b):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MembershipFactory(organisation=org_b, user=org_a.caseworker)
+
+
+def test_appoint_hands_over_and_demotes_the_previous_focal_point(platform_admin, org_a):
+    previous = org_a.focal_point
+    new = org_a.caseworker
+    services.focal_point_appoint(actor=platform_admin, organisation=org_a, user=new)
+    assert Membership.objects.get(user=previous, is_active=True).role == Membership.Role.CASEWORKER
+    assert Membership.objects.get(user=new, is_active=True).role == Membership.Role.FOCAL_POINT
+    assert Membership.objects.filter(organisation=org_a, role="focal_point", is_active=True).count() == 1
+
+
+def test_appoint_is_atomic_when_it_fails_mid_way(platform_admin, org_a, monkeypatch):
+    """The old focal point is demoted first; if promoting the new one fails, the demotion is undone."""
+    new = org_a.caseworker
+    real_save = services._save
+
+    def save_then_fail_on_promotion(instance, actor):
+        if isinstance(instance, Membership) and instance.role == Membership.Role.FOCAL_POINT:
+            raise RuntimeError("disk full")
+        real_save(instance, actor)
+
+    monkeypatch.setattr(services, "_save", save_then_fail_on_promotion)
+    with pytest.raises(RuntimeError):
+        services.focal_point_appoint(actor=platform_admin, organisation=org_a, user=new)
+    assert Membership.objects.get(user=org_a.focal_point, is_active=True).role == Membership.Role.FOCAL_POINT
+    assert Membership.objects.get(user=new, is_active=True).role == Membership.Role.CASEWORKER
+
+
+def test_only_platform_admins_appoint_focal_points(org_a):
+    with pytest.raises(PermissionDenied):
+        services.focal_point_appoint(actor=org_a.focal_point, organisation=org_a, user=org_a.caseworker)
+
+
+def test_staff_without_the_platform_permission_is_not_a_platform_admin(org_a):
+    staff = UserFactory(is_staff=True)
+    with pytest.raises(PermissionDenied):
+        services.focal_point_appoint(actor=staff, organisation=org_a, user=org_a.caseworker)
+
+
+def test_focal_point_cannot_come_from_another_organisation(platform_admin, org_a, org_b):
+    with pytest.raises(Conflict) as exc:
+        services.focal_point_appoint(actor=platform_admin, organisation=org_a, user=org_b.caseworker)
+    assert exc.value.code == "user_in_other_organisation"
+
+
+def test_focal_point_cannot_add_a_second_focal_point(org_a):
+    with pytest.raises(ServiceError) as exc:
+        services.member_add(actor=org_a.focal_point, organisation=org_a, username="newfp", role="focal_point")
+    assert exc.value.code == "role_not_assignable"
+
+
+def test_focal_point_cannot_promote_a_member_to_focal_point(org_a):
+    membership = Membership.objects.get(user=org_a.caseworker)
+    with pytest.raises(ServiceError) as exc:
+        services.membership_set_role(actor=org_a.focal_point, membership=membership, role="focal_point")
+    assert exc.value.code == "role_not_assignable"
+
+
+def test_focal_point_cannot_be_deactivated_before_hand_over(platform_admin, org_a):
+    membership = Membership.objects.get(user=org_a.focal_point)
+    with pytest.raises(ServiceError) as exc:
+        services.membership_deactivate(actor=platform_admin, membership=membership)
+    assert exc.value.code == "focal_point_cannot_be_deactivated"
+
+
+def test_caseworker_cannot_manage_members(org_a):
+    with pytest.raises(PermissionDenied):
+        services.member_add(actor=org_a.caseworker, organisation=org_a, username="x", role="viewer")
+
+
+def test_deactivated_member_leaves_the_organisation_group(org_a):
+    membership = Membership.objects.get(user=org_a.caseworker)
+    services.membership_deactivate(actor=org_a.focal_point, membership=membership)
+    assert not org_a.caseworker.groups.filter(pk=org_a.group_id).exists()
+
+
+def test_history_records_the_acting_user(org_a):
+    membership = Membership.objects.get(user=org_a.caseworker)
+    services.membership_set_role(actor=org_a.focal_point, membership=membership, role="viewer")
+    latest = membership.history.first()
+    assert latest.role == "viewer"
+    assert latest.history_user == org_a.focal_point
+
+
+@pytest.mark.parametrize("field", ["required_fields", "optional_fields"])
+def test_unknown_disclosure_field_is_rejected_by_name(org_a, field):
+    with pytest.raises(ServiceError) as exc:
+        services.service_create(
+            actor=org_a.focal_point,
+            organisation=org_a,
+            name="Shoe service",
+            category=ServiceCategoryFactory(),
+            **{field: ["given_name", "shoe_size"]},
+        )
+    assert exc.value.code == "unknown_disclosure_field"
+    assert exc.value.field == field
+    assert "shoe_size" in exc.value.message
+
+
+def test_database_refuses_unknown_disclosure_field_even_without_the_service(org_a):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceFactory(organisation=org_a, required_fields=["shoe_size"])
+
+
+def test_field_cannot_be_required_and_optional(org_a):
+    with pytest.raises(ServiceError) as exc:
+        services.service_create(
+            actor=org_a.focal_point,
+            organisation=org_a,
+            name="Overlap",
+            category=ServiceCategoryFactory(),
+            required_fields=["phone"],
+            optional_fields=["phone"],
+        )
+    assert exc.value.code == "field_required_and_optional"
+
+
+def test_focal_point_of_a_cannot_edit_services_of_b(org_a, org_b):
+    service = ServiceFactory(organisation=org_b)
+    with pytest.raises(PermissionDenied):
+        services.service_update(actor=org_a.focal_point, service=service, is_accepting_referrals=False)
+    service.refresh_from_db()
+    assert service.is_accepting_referrals is True
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"is_active": False}, "organisation_inactive"),
+        ({"dsa_signed_on": None, "dsa_expires_on": None}, "organisation_without_valid_dsa"),
+    ],
+)
+def test_organisation_that_cannot_receive_referrals_says_why(change, reason):
+    organisation = OrganisationFactory(**change)
+    member(organisation, Membership.Role.FOCAL_POINT)
+    assert organisation_can_receive_referrals(organisation=organisation) == (False, reason)
+
+
+def test_organisation_without_focal_point_cannot_receive_referrals():
+    organisation = OrganisationFactory(operation=OperationFactory())
+    assert organisation_can_receive_referrals(organisation=organisation) == (
+        False,
+        "organisation_without_focal_point",
+    )
+
+
+def test_expired_agreement_means_no_referrals(org_a):
+    from datetime import date, timedelta
+
+    org_a.dsa_signed_on = date.today() - timedelta(days=400)
+    org_a.dsa_expires_on = date.today() - timedelta(days=1)
+    org_a.save()
+    assert organisation_can_receive_referrals(organisation=org_a) == (False, "organisation_without_valid_dsa")
+
+
+def test_ready_organisation_can_receive_referrals(org_a):
+    assert organisation_can_receive_referrals(organisation=org_a) == (True, None)
