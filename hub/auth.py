@@ -4,6 +4,8 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.views import LoginView as KnoxLoginView
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,6 +28,9 @@ class LoginView(KnoxLoginView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
+    def get_authenticate_header(self, request):
+        return "Token"  # a failed login is a 401, as for any other bad credential
+
     @extend_schema(
         request=LoginSerializer,
         responses=inline_serializer(
@@ -44,6 +49,16 @@ class LoginView(KnoxLoginView):
 
     def get_post_response_data(self, request, token, instance):
         return {"token": token, "expiry": self.format_expiry_datetime(instance.expiry)}
+
+
+@extend_schema(request=None, responses={204: None}, summary="Revoke the token used for this request")
+class LogoutView(KnoxLogoutView):
+    pass
+
+
+@extend_schema(request=None, responses={204: None}, summary="Revoke every token of the caller")
+class LogoutAllView(KnoxLogoutAllView):
+    pass
 
 
 def authenticate_api_request(django_request):

@@ -1,18 +1,25 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from knox import views as knox_views
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from hub.auth import LoginView
+from hub.auth import LoginView, LogoutAllView, LogoutView
 from hub.graphql_view import HubGraphQLView
 from partners.api import MeView
 
+ROOT_LINKS = ("v1", "login", "schema", "docs", "graphql")
 
+
+@extend_schema(
+    responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in ROOT_LINKS}),
+    summary="Where things are",
+)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def api_root(request):
@@ -45,8 +52,8 @@ handler500 = server_error
 api_v1 = [
     path("me", MeView.as_view(), name="me"),
     path("auth/login", LoginView.as_view(), name="login"),
-    path("auth/logout", knox_views.LogoutView.as_view(), name="logout"),
-    path("auth/logoutall", knox_views.LogoutAllView.as_view(), name="logoutall"),
+    path("auth/logout", LogoutView.as_view(), name="logout"),
+    path("auth/logoutall", LogoutAllView.as_view(), name="logoutall"),
     path("", include("partners.urls")),
 ]
 

@@ -68,6 +68,18 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
+    email = serializers.CharField(source="user.email")
+    organisation = serializers.UUIDField(source="organisation_id")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "first_name", "last_name", "email", "organisation", "role", "is_active"]
+
+
 # Organisations -----------------------------------------------------------------------------
 
 
@@ -172,7 +184,7 @@ class OrganisationViewSet(
 
     @extend_schema(
         request=FocalPointSerializer,
-        responses={200: "MembershipSerializer"},
+        responses={200: MembershipSerializer},
         summary="Appoint the focal point (platform admins); the previous one becomes caseworker",
     )
     @action(detail=True, methods=["post"], url_path="focal-point")
@@ -185,18 +197,6 @@ class OrganisationViewSet(
 
 
 # Memberships -------------------------------------------------------------------------------
-
-
-class MembershipSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username")
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
-    email = serializers.CharField(source="user.email")
-    organisation = serializers.UUIDField(source="organisation_id")
-
-    class Meta:
-        model = Membership
-        fields = ["id", "username", "first_name", "last_name", "email", "organisation", "role", "is_active"]
 
 
 class MemberAddSerializer(StrictSerializer):

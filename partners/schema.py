@@ -37,6 +37,7 @@ class ServiceType(DjangoObjectType):
     sexes = graphene.List(graphene.NonNull(graphene.String), required=True)
     specific_needs = graphene.List(graphene.NonNull(graphene.String), required=True)
     languages = graphene.List(graphene.NonNull(graphene.String), required=True)
+    locations = graphene.List(graphene.NonNull(LocationType), required=True)
 
     class Meta:
         model = Service

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -13,6 +14,7 @@ def _plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
     # real hashing costs ~0.5 s a user; tests prove rules, not PBKDF2
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # login throttling counts in the cache; every test starts with none
 
 
 def token_for(user) -> str:

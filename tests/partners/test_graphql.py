@@ -1,0 +1,79 @@
+import pytest
+from graphql_relay import to_global_id
+
+from tests.conftest import token_for
+from tests.factories import LocationFactory, ServiceCategoryFactory, ServiceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_viewer_tells_user_organisation_and_role(gql, org_a):
+    status, body = gql(
+        org_a.focal_point, "{ viewer { username role isPlatformAdmin organisation { acronym } } }"
+    )
+    assert status == 200
+    assert body["data"]["viewer"] == {
+        "username": org_a.focal_point.username,
+        "role": "FOCAL_POINT".lower(),
+        "isPlatformAdmin": False,
+        "organisation": {"acronym": "ORGA"},
+    }
+
+
+def test_user_without_organisation_has_null_role(gql):
+    body = gql(UserFactory(), "{ viewer { role organisation { acronym } } }")[1]
+    assert body["data"]["viewer"] == {"role": None, "organisation": None}
+
+
+SERVICES = """
+query ($category: String, $location: ID, $accepting: Boolean) {
+  services(first: 20, category: $category, location: $location, acceptingOnly: $accepting) {
+    edges { node { id name requiredFields organisation { acronym } category { code } } }
+  }
+}
+"""
+
+
+def test_services_directory_filters(gql, org_a, org_b):
+    health = ServiceCategoryFactory(code="health")
+    camp = LocationFactory()
+    clinic = ServiceFactory(organisation=org_a, category=health, name="Clinic A")
+    clinic.locations.add(camp)
+    ServiceFactory(organisation=org_b, category=health, name="Clinic B", is_accepting_referrals=False)
+    ServiceFactory(organisation=org_b, name="Other")
+
+    def names(**variables):
+        body = gql(org_a.caseworker, SERVICES, variables)[1]
+        assert "errors" not in body, body
+        return sorted(edge["node"]["name"] for edge in body["data"]["services"]["edges"])
+
+    assert names(category="health") == ["Clinic A", "Clinic B"]
+    assert names(category="health", accepting=True) == ["Clinic A"]
+    assert names(location=str(camp.id)) == ["Clinic A"]
+    body = gql(org_a.caseworker, SERVICES, {"category": "health", "accepting": True})[1]
+    node = body["data"]["services"]["edges"][0]["node"]
+    assert node["id"] == to_global_id("Service", str(clinic.id))
+    assert node["requiredFields"] == ["given_name", "phone"]
+
+
+@pytest.mark.parametrize("first", [1, 15])
+def test_services_query_count_does_not_grow_with_results(gql, org_a, django_assert_num_queries, first):
+    for _ in range(15):
+        ServiceFactory(organisation=org_a).locations.add(LocationFactory())
+    query = """query ($first: Int) { services(first: $first) {
+      edges { node { name organisation { acronym } category { code } locations { name } } } } }"""
+    token = token_for(org_a.caseworker)
+    # token + user, knox's sweep of the user's expired tokens, count, page with organisation and
+    # category joined, locations prefetched: five, whatever the page size
+    with django_assert_num_queries(5):
+        body = gql(None, query, {"first": first}, token=token)[1]
+    assert "errors" not in body, body
+    assert len(body["data"]["services"]["edges"]) == first
+    assert body["data"]["services"]["edges"][0]["node"]["locations"][0]["name"].startswith("Camp")
+
+
+def test_services_first_is_required_and_capped(gql, org_a):
+    body = gql(org_a.caseworker, "{ services { edges { node { name } } } }")[1]
+    assert body["errors"]
+    body = gql(org_a.caseworker, "{ services(first: 1000) { edges { node { name } } } }")[1]
+    assert body["errors"]
