@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from partners import services
+from partners.errors import ServiceError
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 
 
@@ -41,6 +43,41 @@ class OrganisationAdmin(SimpleHistoryAdmin):
     readonly_fields = ["group", "created_at"]
     inlines = [MembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        # the admin is one more adapter over the services: same rules as the API
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        dsa = {key: data.pop(key) for key in ("dsa_signed_on", "dsa_expires_on") if key in data}
+        organisation = obj
+        if not change:
+            organisation = services.organisation_create(
+                actor=request.user,
+                name=obj.name,
+                acronym=obj.acronym,
+                kind=obj.kind,
+                operation=obj.operation,
+                partnership=obj.partnership,
+                is_active=obj.is_active,
+            )
+            obj.pk, obj.group, obj.created_at = organisation.pk, organisation.group, organisation.created_at
+            obj._state.adding = False
+        elif data:
+            data.pop("operation", None)
+            services.organisation_update(actor=request.user, organisation=obj, **data)
+        if dsa:
+            services.organisation_record_dsa(
+                actor=request.user,
+                organisation=organisation,
+                signed_on=form.cleaned_data["dsa_signed_on"],
+                expires_on=form.cleaned_data["dsa_expires_on"],
+            )
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.message} ({exc.code})", messages.ERROR)
+            return self.response_post_save_change(request, None)
+
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
@@ -62,3 +99,35 @@ class ServiceAdmin(SimpleHistoryAdmin):
     list_filter = ["category", "is_accepting_referrals", "organisation"]
     search_fields = ["name", "organisation__acronym"]
     filter_horizontal = ["locations"]
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name != "locations"}
+        if not change:
+            created = services.service_create(
+                actor=request.user,
+                organisation=data.pop("organisation"),
+                name=data.pop("name"),
+                category=data.pop("category"),
+                **data,
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+        else:
+            if "organisation" in data:
+                raise ServiceError(
+                    "A service cannot move to another organisation.", code="field_not_editable"
+                )
+            services.service_update(actor=request.user, service=obj, **data)
+
+    def save_related(self, request, form, formsets, change):
+        if "locations" in form.changed_data:
+            services.service_update(
+                actor=request.user, service=form.instance, locations=form.cleaned_data["locations"]
+            )
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.message} ({exc.code})", messages.ERROR)
+            return self.response_post_save_change(request, None)
