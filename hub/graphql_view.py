@@ -1,18 +1,31 @@
-"""``/graphql``: the partner API, authenticated by the same API tokens as REST."""
+"""``/graphql``: the partner API, authenticated by the same API tokens as REST, with limits."""
+
+import json
+import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
+from graphql import GraphQLError
 from rest_framework.exceptions import AuthenticationFailed
 
 from hub.auth import authenticate_api_request
+from hub.graphql_limits import validation_rules
+from partners.connections import MAX_PAGE_SIZE
+from partners.errors import ServiceError
+
+logger = logging.getLogger("hub.graphql")
 
 
 def _graphql_error(message: str, code: str, status: int) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status=status)
+    response = JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Token"
+    return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -22,21 +35,76 @@ class HubGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def dispatch(self, request, *args, **kwargs):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.GRAPHQL_MAX_BODY_BYTES:
+            return _graphql_error(
+                f"Request body over {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "request_too_large", 413
+            )
         try:
             token_user = authenticate_api_request(request)
         except AuthenticationFailed as exc:
-            response = _graphql_error(str(exc.detail), "unauthenticated", 401)
-            response["WWW-Authenticate"] = "Token"
-            return response
+            return _graphql_error(str(exc.detail), "unauthenticated", 401)
         if token_user is not None:
             request.user = token_user
-        elif request.user.is_authenticated:
+        elif (
+            request.user.is_authenticated
+            and request.method == "POST"
             # session callers (GraphiQL in the browser) get the CSRF protection tokens don't need
-            csrf_failure = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-            if csrf_failure is not None and request.method == "POST":
-                return _graphql_error("CSRF check failed.", "csrf_failed", 403)
+            and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
+        ):
+            return _graphql_error("CSRF check failed.", "csrf_failed", 403)
         if not request.user.is_authenticated or not request.user.is_active:
-            response = _graphql_error("Authentication credentials were not provided.", "unauthenticated", 401)
-            response["WWW-Authenticate"] = "Token"
-            return response
+            return _graphql_error("Authentication credentials were not provided.", "unauthenticated", 401)
+        if request.method == "POST" and request.content_type == "application/json":
+            try:
+                body = json.loads(request.body or b"{}")
+            except ValueError:
+                return _graphql_error("The body is not valid JSON.", "invalid_json", 400)
+            if isinstance(body, list):
+                return _graphql_error(
+                    "Batched operations are not accepted; send one operation per request.",
+                    "batch_not_allowed",
+                    400,
+                )
         return super().dispatch(request, *args, **kwargs)
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        # the view is instantiated per request, so the rules can carry this request's variables
+        self.validation_rules = validation_rules(
+            variables=variables if isinstance(variables, dict) else {},
+            max_depth=settings.GRAPHQL_MAX_DEPTH,
+            max_cost=settings.GRAPHQL_MAX_COST,
+            page_size=MAX_PAGE_SIZE,
+            introspection=settings.GRAPHQL_INTROSPECTION,
+        )
+        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+
+    @staticmethod
+    def format_error(error):
+        original = getattr(error, "original_error", None)
+        if isinstance(original, ServiceError):
+            formatted = error.formatted
+            formatted["message"] = original.message
+            formatted["extensions"] = {
+                "code": original.code,
+                **({"field": original.field} if original.field else {}),
+            }
+            return formatted
+        if isinstance(original, DjangoValidationError):
+            formatted = error.formatted
+            formatted["message"] = "; ".join(original.messages)
+            formatted["extensions"] = {"code": "invalid"}
+            return formatted
+        if original is not None and not isinstance(original, GraphQLError):
+            # never send stack traces, SQL or internals to the client; keep them in the log
+            logger.error("GraphQL resolver failed", exc_info=original)
+            formatted = error.formatted if isinstance(error, GraphQLError) else {}
+            return {
+                "message": "Internal error; it has been logged.",
+                "locations": formatted.get("locations"),
+                "path": formatted.get("path"),
+                "extensions": {"code": "internal_error"},
+            }
+        if isinstance(error, GraphQLError):
+            return error.formatted
+        logger.error("GraphQL request failed", exc_info=error)
+        return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}

@@ -2,8 +2,9 @@
 
 import graphene
 from graphene import relay
-from graphene_django import DjangoConnectionField, DjangoObjectType
+from graphene_django import DjangoObjectType
 
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active, service_list_visible
 
@@ -63,6 +64,11 @@ class ServiceType(DjangoObjectType):
         return self.locations.all()
 
 
+class ServiceConnection(CountedConnection):
+    class Meta:
+        node = ServiceType
+
+
 class Viewer(graphene.ObjectType):
     username = graphene.String(required=True)
     first_name = graphene.String(required=True)
@@ -74,8 +80,11 @@ class Viewer(graphene.ObjectType):
 
 class PartnerQueries(graphene.ObjectType):
     viewer = graphene.Field(Viewer, required=True, description="The authenticated caller")
-    services = DjangoConnectionField(
-        ServiceType,
+    services = graphene.Field(
+        ServiceConnection,
+        required=True,
+        first=PageArguments.first,
+        after=PageArguments.after,
         category=graphene.String(description="Category code, e.g. gbv_case_management"),
         location=graphene.ID(description="Location id (UUID)"),
         accepting_only=graphene.Boolean(default_value=False),
@@ -94,7 +103,7 @@ class PartnerQueries(graphene.ObjectType):
             is_platform_admin=is_platform_admin(user),
         )
 
-    def resolve_services(self, info, category=None, location=None, accepting_only=False, **kwargs):
+    def resolve_services(self, info, first, after=None, category=None, location=None, accepting_only=False):
         queryset = service_list_visible(user=info.context.user).filter(is_active=True)
         if category:
             queryset = queryset.filter(category__code=category)
@@ -102,4 +111,4 @@ class PartnerQueries(graphene.ObjectType):
             queryset = queryset.filter(locations__id=location).distinct()
         if accepting_only:
             queryset = queryset.filter(is_accepting_referrals=True)
-        return queryset
+        return connection_from_queryset(ServiceConnection, queryset, first=first, after=after)

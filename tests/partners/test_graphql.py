@@ -60,12 +60,12 @@ def test_services_directory_filters(gql, org_a, org_b):
 def test_services_query_count_does_not_grow_with_results(gql, org_a, django_assert_num_queries, first):
     for _ in range(15):
         ServiceFactory(organisation=org_a).locations.add(LocationFactory())
-    query = """query ($first: Int) { services(first: $first) {
+    query = """query ($first: Int!) { services(first: $first) {
       edges { node { name organisation { acronym } category { code } locations { name } } } } }"""
     token = token_for(org_a.caseworker)
-    # token + user, knox's sweep of the user's expired tokens, count, page with organisation and
-    # category joined, locations prefetched: five, whatever the page size
-    with django_assert_num_queries(5):
+    # token + user, knox's sweep of the user's expired tokens, one page with organisation and
+    # category joined, locations prefetched: four, whatever the page size (no COUNT unless asked)
+    with django_assert_num_queries(4):
         body = gql(None, query, {"first": first}, token=token)[1]
     assert "errors" not in body, body
     assert len(body["data"]["services"]["edges"]) == first
@@ -77,3 +77,34 @@ def test_services_first_is_required_and_capped(gql, org_a):
     assert body["errors"]
     body = gql(org_a.caseworker, "{ services(first: 1000) { edges { node { name } } } }")[1]
     assert body["errors"]
+
+
+def test_total_count_is_counted_only_when_asked(gql, org_a, django_assert_num_queries):
+    for _ in range(3):
+        ServiceFactory(organisation=org_a)
+    token = token_for(org_a.caseworker)
+    with django_assert_num_queries(5):
+        body = gql(None, "{ services(first: 2) { totalCount edges { node { name } } } }", token=token)[1]
+    assert body["data"]["services"]["totalCount"] == 3
+
+
+def test_forward_pagination_walks_every_service_once(gql, org_a):
+    for index in range(5):
+        ServiceFactory(organisation=org_a, name=f"S{index}")
+    query = """query ($after: String) { services(first: 2, after: $after) {
+      edges { node { name } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+    seen, after, pages = [], None, 0
+    while True:
+        page = gql(org_a.caseworker, query, {"after": after})[1]["data"]["services"]
+        seen += [edge["node"]["name"] for edge in page["edges"]]
+        pages += 1
+        assert page["pageInfo"]["hasPreviousPage"] is (pages > 1)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert (seen, pages) == (["S0", "S1", "S2", "S3", "S4"], 3)
+
+
+def test_bad_cursor_is_a_clear_error(gql, org_a):
+    body = gql(org_a.caseworker, '{ services(first: 2, after: "bogus") { edges { node { name } } } }')[1]
+    assert body["errors"][0]["extensions"]["code"] == "invalid_cursor"

@@ -1,0 +1,60 @@
+"""Relay connections over querysets without the COUNT that graphene-django runs on every page.
+
+Pagination is forward-only (``first`` + ``after``): one query fetches ``first + 1`` rows, so
+``hasNextPage`` needs no count. ``totalCount`` runs its COUNT only when a client asks for it.
+"""
+
+import graphene
+from graphene import relay
+from graphql import GraphQLError
+from graphql_relay import cursor_to_offset, offset_to_cursor
+
+MAX_PAGE_SIZE = 100
+
+
+class CountedConnection(relay.Connection):
+    class Meta:
+        abstract = True
+
+    total_count = graphene.Int(
+        required=True, description="Number of items in the whole list (one COUNT query)"
+    )
+
+    def resolve_total_count(self, info):
+        return self.queryset.count()
+
+
+class PageArguments:
+    first = graphene.Int(required=True, description=f"Page size, 1 to {MAX_PAGE_SIZE}")
+    after = graphene.String(description="Cursor of the last item of the previous page")
+
+
+def connection_from_queryset(connection_type, queryset, *, first: int, after: str | None = None):
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise GraphQLError(
+            f"`first` must be between 1 and {MAX_PAGE_SIZE}.", extensions={"code": "invalid_page_size"}
+        )
+    start = 0
+    if after is not None:
+        offset = cursor_to_offset(after)
+        if offset is None or offset < 0:
+            raise GraphQLError("`after` is not a valid cursor.", extensions={"code": "invalid_cursor"})
+        start = offset + 1
+    rows = list(queryset[start : start + first + 1])
+    has_next = len(rows) > first
+    rows = rows[:first]
+    edges = [
+        connection_type.Edge(node=row, cursor=offset_to_cursor(start + index))
+        for index, row in enumerate(rows)
+    ]
+    connection = connection_type(
+        edges=edges,
+        page_info=relay.PageInfo(
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=start > 0,
+            has_next_page=has_next,
+        ),
+    )
+    connection.queryset = queryset
+    return connection
