@@ -373,3 +373,24 @@ def test_erasure_request_through_rest(api, org_a, adult_a, consent_a):
     person = client.get(f"/api/v1/persons/{adult_a.pk}").json()
     assert person["given_name"] is None and person["phone"] is None and person["erased_at"]
     assert client.get(f"/api/v1/consents/{consent_a.pk}").json()["state"] == "withdrawn"
+
+
+# Admin -------------------------------------------------------------------------------------
+
+
+def test_admin_shows_only_your_organisations_persons(client, org_a, org_b, adult_a, consent_a):
+    other = PersonFactory(organisation=org_b, given_name="Zawadi")
+    staff = org_a.focal_point
+    staff.is_staff = True
+    staff.save()
+    client.force_login(staff)
+    for url in (
+        "/admin/consent/person/",
+        "/admin/consent/consentrecord/",
+        "/admin/consent/datasubjectrequest/",
+    ):
+        assert client.get(url).status_code == 200
+    page = client.get("/admin/consent/person/").content.decode()
+    assert "Amani" in page and "Zawadi" not in page
+    assert client.get(f"/admin/consent/person/{other.pk}/change/").status_code == 302  # not found → index
+    assert client.get(f"/admin/consent/person/{adult_a.pk}/change/").status_code == 200
