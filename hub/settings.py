@@ -190,3 +190,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+# Encryption of personal fields (consent app). FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys,
+# newest first (the newest encrypts, all decrypt; `manage.py rotate_field_keys` re-encrypts).
+# FIELD_HMAC_KEY keys the registration-number lookup hash. Without them (demo and tests) keys
+# generated once on this machine in var/ are used and `check --deploy` warns.
+FIELD_ENCRYPTION_KEYS_FROM_ENVIRONMENT = bool(env_list("FIELD_ENCRYPTION_KEYS"))
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
+    local_secret("field_encryption_key", factory=_new_fernet_key)
+]
+FIELD_HMAC_KEY_FROM_ENVIRONMENT = bool(os.environ.get("FIELD_HMAC_KEY"))
+FIELD_HMAC_KEY = os.environ.get("FIELD_HMAC_KEY") or local_secret("field_hmac_key")
+# Days an access / correction / erasure request may stay open when no due date is given.
+DATA_SUBJECT_REQUEST_DUE_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_DUE_DAYS", "30"))

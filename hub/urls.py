@@ -55,6 +55,7 @@ api_v1 = [
     path("auth/logout", LogoutView.as_view(), name="logout"),
     path("auth/logoutall", LogoutAllView.as_view(), name="logoutall"),
     path("", include("partners.urls")),
+    path("", include("consent.urls")),
 ]
 
 urlpatterns = [

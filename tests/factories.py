@@ -120,3 +120,42 @@ def member(organisation: Organisation, role: str = Membership.Role.CASEWORKER, *
 def organisation_with_focal_point(**fields) -> tuple[Organisation, object]:
     organisation = OrganisationFactory(**fields)
     return organisation, member(organisation, Membership.Role.FOCAL_POINT)
+
+
+# consent -----------------------------------------------------------------------------------
+
+from django.utils import timezone  # noqa: E402
+
+from consent.models import ConsentRecord, Person  # noqa: E402
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """An adult held by ``organisation``, with a few encrypted personal fields filled in."""
+
+    class Meta:
+        model = Person
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    phone = factory.Sequence(lambda n: f"+254 700 {n:06d}")
+    sex = Person.Sex.FEMALE
+    age_band = "18_59"
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    """An active consent record (scope: pathway recipients, given name and phone, 90 days)."""
+
+    class Meta:
+        model = ConsentRecord
+
+    person = factory.SubFactory(PersonFactory)
+    organisation = factory.LazyAttribute(lambda record: record.person.organisation)
+    obtained_by = factory.SubFactory(UserFactory)
+    obtained_at = factory.LazyFunction(timezone.now)
+    collection_method = "oral"
+    language = "en"
+    purposes = factory.LazyFunction(lambda: ["gbv_case_management"])
+    recipient_scope = "pathway"
+    data_categories = factory.LazyFunction(lambda: ["given_name", "phone"])
+    expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=90))

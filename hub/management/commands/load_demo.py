@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from consent.demo import load_consent_demo
 from hub.local_state import BASE_DIR, VAR_DIR
 from partners.demo import load_directory
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         new_logins: dict[str, str] = {}
         with transaction.atomic():
             load_directory(spec, new_logins)
+            load_consent_demo()
         if new_logins:
             logins.update(new_logins)
             VAR_DIR.mkdir(mode=0o700, exist_ok=True)

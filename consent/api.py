@@ -1,0 +1,423 @@
+"""REST adapters for persons, consent records, data-subject requests, receipts and FHIR export.
+
+Every queryset comes from a selector scoped to the caller's organisation, so another
+organisation's person or consent answers 404. Every write calls a service. Consent records have
+no PUT/PATCH/DELETE: a change of scope is ``POST /consents/{id}/versions``.
+"""
+
+import django_filters
+from django.utils.html import escape
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from consent import services
+from consent.crypto import registration_number_hash
+from consent.fhir import consent_to_fhir
+from consent.models import (
+    AgeBand,
+    Channel,
+    CollectionMethod,
+    ConsentRecord,
+    DataSubjectRequest,
+    LegalBasis,
+    Person,
+    RecipientScope,
+)
+from consent.receipt import receipt_html, receipt_json
+from consent.selectors import (
+    consent_list_visible,
+    data_subject_request_list_visible,
+    person_list_visible,
+)
+from partners.api import StrictSerializer
+from partners.errors import NotFound
+from partners.models import Location
+
+# Persons -----------------------------------------------------------------------------------
+
+
+class PersonListSerializer(serializers.ModelSerializer):
+    """What a list needs to find the right person; the rest is on the detail."""
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "registration_number",
+            "given_name",
+            "family_name",
+            "sex",
+            "age_band",
+            "location",
+            "erased_at",
+        ]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    registration_number = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+    specific_needs = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    is_minor = serializers.SerializerMethodField()
+    organisation = serializers.UUIDField(source="organisation_id")
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "organisation",
+            "registration_number",
+            "given_name",
+            "family_name",
+            "phone",
+            "best_time_to_call",
+            "preferred_language",
+            "preferred_channel",
+            "sex",
+            "date_of_birth",
+            "age_band",
+            "is_minor",
+            "location",
+            "location_detail",
+            "specific_needs",
+            "protection_concerns",
+            "narrative",
+            "household_size",
+            "created_at",
+            "updated_at",
+            "erased_at",
+        ]
+
+    def get_is_minor(self, person) -> bool:
+        return person.is_minor()
+
+
+class PersonWriteSerializer(StrictSerializer):
+    registration_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    given_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    best_time_to_call = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    preferred_language = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    preferred_channel = serializers.ChoiceField(
+        choices=Person.PreferredChannel.choices, required=False, allow_blank=True
+    )
+    sex = serializers.ChoiceField(choices=Person.Sex.choices, required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    age_band = serializers.ChoiceField(choices=AgeBand.choices, required=False)
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True
+    )
+    location_detail = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    specific_needs = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_null=True
+    )
+    protection_concerns = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    household_size = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class PersonFilter(django_filters.FilterSet):
+    registration_number = django_filters.CharFilter(method="by_registration_number")
+    erased = django_filters.BooleanFilter(field_name="erased_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Person
+        fields = ["registration_number", "sex", "age_band", "location", "erased"]
+
+    def by_registration_number(self, queryset, name, value):
+        return queryset.filter(registration_number_hash=registration_number_hash(value))
+
+
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Persons held by your organisation. ``?registration_number=`` finds one by its number."""
+
+    filterset_class = PersonFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return person_list_visible(user=self.request.user)
+
+    def get_serializer_class(self):
+        return PersonListSerializer if self.action == "list" else PersonSerializer
+
+    @extend_schema(request=PersonWriteSerializer, responses=PersonSerializer, summary="Register a person")
+    def create(self, request):
+        person = services.person_create(actor=request.user, **_validated(PersonWriteSerializer, request.data))
+        return Response(PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=PersonWriteSerializer, responses=PersonSerializer, summary="Update a person's details"
+    )
+    def partial_update(self, request, pk=None):
+        data = _validated(PersonWriteSerializer, request.data, partial=True)
+        person = services.person_update(actor=request.user, person=self.get_object(), **data)
+        return Response(PersonSerializer(person).data)
+
+
+# Consent records ---------------------------------------------------------------------------
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    person = serializers.UUIDField(source="person_id")
+    organisation = serializers.UUIDField(source="organisation_id")
+    supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True)
+    superseded_by = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    obtained_by = serializers.CharField(source="obtained_by.username")
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    withdrawn_by = serializers.CharField(source="withdrawn_by.username", allow_null=True, default=None)
+    recipients = serializers.ListField(child=serializers.UUIDField())
+
+    class Meta:
+        model = ConsentRecord
+        fields = [
+            "id",
+            "person",
+            "organisation",
+            "version",
+            "supersedes",
+            "superseded_by",
+            "state",
+            "status",
+            "obtained_by",
+            "obtained_at",
+            "collection_method",
+            "language",
+            "interpreter_used",
+            "legal_basis",
+            "justification",
+            "decided_by",
+            "purposes",
+            "recipient_scope",
+            "recipients",
+            "data_categories",
+            "expires_on",
+            "subject_is_minor",
+            "child_assent",
+            "guardian_name",
+            "guardian_relationship",
+            "unaccompanied_or_separated",
+            "best_interests_reference",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawal_channel",
+            "withdrawal_reason",
+            "superseded_at",
+            "recorded_at",
+        ]
+
+    def get_superseded_by(self, record) -> str | None:
+        successor = getattr(record, "superseded_by", None)
+        return str(successor.pk) if successor else None
+
+
+class ConsentScopeSerializer(StrictSerializer):
+    obtained_at = serializers.DateTimeField(required=False)
+    collection_method = serializers.ChoiceField(choices=CollectionMethod.choices)
+    language = serializers.CharField(max_length=16)
+    interpreter_used = serializers.BooleanField(required=False)
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, required=False)
+    justification = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    purposes = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50)
+    recipient_scope = serializers.ChoiceField(choices=RecipientScope.choices)
+    recipients = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=200)
+    data_categories = serializers.ListField(child=serializers.CharField(max_length=64), max_length=50)
+    expires_on = serializers.DateField()
+    child_assent = serializers.BooleanField(required=False, allow_null=True)
+    guardian_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    guardian_relationship = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    unaccompanied_or_separated = serializers.BooleanField(required=False)
+    best_interests_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ConsentCreateSerializer(ConsentScopeSerializer):
+    person = serializers.UUIDField()
+
+
+class WithdrawSerializer(StrictSerializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ConsentFilter(django_filters.FilterSet):
+    person = django_filters.UUIDFilter(field_name="person_id")
+    state = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in ("active", "withdrawn", "expired", "superseded")], field_name="state"
+    )
+
+    class Meta:
+        model = ConsentRecord
+        fields = ["person", "status", "legal_basis", "state"]
+
+
+class ReceiptHTMLRenderer(renderers.BaseRenderer):
+    media_type = "text/html"
+    format = "html"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode("utf-8")
+        # errors arrive as the JSON error body; show them as a minimal page
+        message = (data or {}).get("error", {}).get("message", "Error") if isinstance(data, dict) else "Error"
+        return f"<!DOCTYPE html><html><body><p>{escape(message)}</p></body></html>".encode()
+
+
+class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Consent records held by your organisation. Records are never edited: make a new version."""
+
+    serializer_class = ConsentSerializer
+    filterset_class = ConsentFilter
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return consent_list_visible(user=self.request.user)
+
+    def _respond(self, record, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(self.get_queryset().get(pk=record.pk)).data, status=code)
+
+    @extend_schema(request=ConsentCreateSerializer, summary="Record consent (or another legal basis)")
+    def create(self, request):
+        data = _validated(ConsentCreateSerializer, request.data)
+        person = person_list_visible(user=request.user).filter(pk=data.pop("person")).first()
+        if person is None:
+            raise NotFound("Person not found.", field="person")
+        record = services.consent_create(actor=request.user, person=person, **data)
+        return self._respond(record, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ConsentScopeSerializer,
+        summary="Record a new version (changed scope or renewal); the current one is superseded",
+    )
+    @action(detail=True, methods=["post"])
+    def versions(self, request, pk=None):
+        data = _validated(ConsentScopeSerializer, request.data, partial=True)
+        record = services.consent_new_version(actor=request.user, previous=self.get_object(), **data)
+        return self._respond(record, status.HTTP_201_CREATED)
+
+    @extend_schema(request=WithdrawSerializer, summary="Withdraw consent (cascades to referrals)")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        data = _validated(WithdrawSerializer, request.data)
+        record = services.consent_withdraw(actor=request.user, record=self.get_object(), **data)
+        return self._respond(record)
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="HTML (default) or JSON (?format=json / Accept)")},
+        summary="Consent receipt in the consent's language",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[ReceiptHTMLRenderer, renderers.JSONRenderer])
+    def receipt(self, request, pk=None):
+        record = self.get_object()
+        if request.accepted_renderer.format == "json":
+            return Response(receipt_json(record))
+        return Response(receipt_html(record), content_type="text/html; charset=utf-8")
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="FHIR R4 Consent resource")}, summary="FHIR R4 Consent"
+    )
+    @action(detail=True, methods=["get"])
+    def fhir(self, request, pk=None):
+        return Response(consent_to_fhir(self.get_object()), content_type="application/fhir+json")
+
+
+# Data-subject requests ---------------------------------------------------------------------
+
+
+class DataSubjectRequestSerializer(serializers.ModelSerializer):
+    person = serializers.UUIDField(source="person_id")
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    handler = serializers.CharField(source="handler.username", allow_null=True, default=None)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "id",
+            "person",
+            "kind",
+            "channel",
+            "received_on",
+            "due_on",
+            "is_overdue",
+            "status",
+            "details",
+            "recorded_by",
+            "handler",
+            "outcome",
+            "closed_at",
+            "created_at",
+        ]
+
+    def get_is_overdue(self, request) -> bool:
+        return request.is_overdue()
+
+
+class DataSubjectRequestCreateSerializer(StrictSerializer):
+    person = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=DataSubjectRequest.Kind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    received_on = serializers.DateField(required=False)
+    due_on = serializers.DateField(required=False)
+    details = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class DataSubjectRequestCompleteSerializer(StrictSerializer):
+    outcome = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    corrections = PersonWriteSerializer(required=False)
+
+
+class DataSubjectRequestRejectSerializer(StrictSerializer):
+    outcome = serializers.CharField(max_length=5000)
+
+
+class DataSubjectRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Access, correction and erasure requests of persons your organisation holds."""
+
+    serializer_class = DataSubjectRequestSerializer
+    filterset_fields = ["kind", "status", "person"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return data_subject_request_list_visible(user=self.request.user)
+
+    @extend_schema(request=DataSubjectRequestCreateSerializer, summary="Record a data-subject request")
+    def create(self, request):
+        data = _validated(DataSubjectRequestCreateSerializer, request.data)
+        person = person_list_visible(user=request.user).filter(pk=data.pop("person")).first()
+        if person is None:
+            raise NotFound("Person not found.", field="person")
+        created = services.data_subject_request_create(actor=request.user, person=person, **data)
+        return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=DataSubjectRequestCompleteSerializer,
+        summary="Carry out the request (access: returns the export; erasure: focal point only)",
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        data = _validated(DataSubjectRequestCompleteSerializer, request.data)
+        completed, export = services.data_subject_request_complete(
+            actor=request.user, request=self.get_object(), **data
+        )
+        body = {"request": self.get_serializer(completed).data}
+        if export is not None:
+            body["export"] = export
+        return Response(body)
+
+    @extend_schema(request=DataSubjectRequestRejectSerializer, summary="Reject the request, saying why")
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = _validated(DataSubjectRequestRejectSerializer, request.data)
+        rejected = services.data_subject_request_reject(actor=request.user, request=self.get_object(), **data)
+        return Response(self.get_serializer(rejected).data)
