@@ -155,6 +155,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # several models have a "kind" or a channel; give each choice set its own stable name
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "partners.models.Organisation.Kind",
+        "LocationKindEnum": "partners.models.Location.Kind",
+        "DataSubjectRequestKindEnum": "consent.models.DataSubjectRequest.Kind",
+        "ContactChannelEnum": "consent.models.Channel",
+    },
 }
 
 GRAPHENE = {

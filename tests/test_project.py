@@ -7,6 +7,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ def test_check_deploy_is_clean_with_debug_off_and_a_real_secret():
         "DEBUG": "0",
         "SECRET_KEY": "a-real-secret-" + "k" * 60,
         "ALLOWED_HOSTS": "hub.example.org",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "FIELD_HMAC_KEY": "a-real-hmac-key-" + "h" * 40,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
