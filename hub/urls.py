@@ -48,6 +48,7 @@ api_v1 = [
     path("auth/logout", knox_views.LogoutView.as_view(), name="logout"),
     path("auth/logoutall", knox_views.LogoutAllView.as_view(), name="logoutall"),
     path("", include("partners.urls")),
+    path("", include("referrals.urls")),
 ]
 
 urlpatterns = [
