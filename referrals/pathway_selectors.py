@@ -44,7 +44,15 @@ def with_steps_and_links(queryset: QuerySet[Pathway]) -> QuerySet[Pathway]:
                 "service", "service__organisation", "service__category"
             ).order_by("key"),
         ),
-        Prefetch("links", queryset=PathwayLink.objects.order_by("preference", "key")),
+        Prefetch(
+            "links",
+            queryset=PathwayLink.objects.select_related(
+                "from_step__service__organisation",
+                "from_step__service__category",
+                "to_step__service__organisation",
+                "to_step__service__category",
+            ).order_by("preference", "key"),
+        ),
     )
 
 
