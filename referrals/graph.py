@@ -621,7 +621,7 @@ def export_dot(data: PathwayData, states: Mapping[str, ServiceState] | None = No
 # SVG drawing -------------------------------------------------------------------------------
 
 BOX_W, BOX_H = 230, 70
-GAP_X, GAP_Y = 120, 30
+GAP_X, GAP_Y = 190, 30
 MARGIN = 40
 HEADER = 50
 LEGEND_H = 40
@@ -751,7 +751,7 @@ def _svg_step(step: Step, corner: tuple[float, float], state: ServiceState | Non
 
 def _svg_link(link: Link, source: tuple[float, float], target: tuple[float, float]) -> str:
     (sx, sy), (tx, ty) = source, target
-    label = _short(f"{link.preference} · {describe(link.condition)}", 42)
+    label = _short(f"{link.preference} · {describe(link.condition)}", 34)
     if link.source == link.target:
         x0, y0 = sx + BOX_W * 0.35, sy
         x1 = sx + BOX_W * 0.65
