@@ -19,7 +19,7 @@ This module has no Django imports: the graph code and the benchmarks use it on p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -422,17 +422,3 @@ _PROFILE_HINTS = {
     "is_minor": "is_minor is true or false.",
     "specific_needs": "specific_needs is a list of codes.",
 }
-
-
-def service_condition(*, min_age: int | None, max_age: int | None, sexes: Iterable[str] | None) -> dict:
-    """A service's own eligibility (age range, sexes) in the same rule language."""
-    condition: dict = {}
-    if min_age is not None or max_age is not None:
-        condition["age"] = {
-            **({"min": min_age} if min_age is not None else {}),
-            **({"max": max_age} if max_age is not None else {}),
-        }
-    sexes = list(sexes or [])
-    if sexes:
-        condition["sex"] = {"in": sexes}
-    return condition

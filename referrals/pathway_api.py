@@ -443,8 +443,14 @@ class PathwayViewSet(
         parameters=_QUESTION_PARAMETERS,
         responses=OfferSerializer(many=True),
         summary="Alternatives on every published pathway of the operation",
+        operation_id="v1_pathways_alternatives_anywhere_retrieve",
     )
-    @extend_schema(methods=["POST"], request=QuestionSerializer, responses=OfferSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=QuestionSerializer,
+        responses=OfferSerializer(many=True),
+        operation_id="v1_pathways_alternatives_anywhere_create",
+    )
     @action(detail=False, methods=["get", "post"], url_path="alternatives")
     def alternatives_anywhere(self, request):
         question, profile = _question(request)
