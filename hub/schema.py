@@ -3,9 +3,10 @@
 import graphene
 
 from partners.schema import PartnerQueries
+from referrals.pathway_schema import PathwayQueries
 
 
-class Query(PartnerQueries, graphene.ObjectType):
+class Query(PartnerQueries, PathwayQueries, graphene.ObjectType):
     pass
 
 

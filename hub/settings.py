@@ -161,6 +161,9 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "partners.models.Location.Kind",
         "DataSubjectRequestKindEnum": "consent.models.DataSubjectRequest.Kind",
         "ContactChannelEnum": "consent.models.Channel",
+        "ConsentRecordStatusEnum": "consent.models.ConsentRecord.Status",
+        "DataSubjectRequestStatusEnum": "consent.models.DataSubjectRequest.Status",
+        "PathwayStatusEnum": "referrals.models.Pathway.Status",
     },
 }
 

@@ -159,3 +159,40 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     recipient_scope = "pathway"
     data_categories = factory.LazyFunction(lambda: ["given_name", "phone"])
     expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=90))
+
+
+# Pathways ----------------------------------------------------------------------------------
+# (imported here, at the end, so the partners factories above stay untouched)
+from referrals.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
+
+
+class PathwayFactory(factory.django.DjangoModelFactory):
+    """A draft pathway; build published ones through ``referrals.pathway_services.pathway_publish``."""
+
+    class Meta:
+        model = Pathway
+
+    operation = factory.SubFactory(OperationFactory)
+    name = factory.Sequence(lambda n: f"Pathway {n}")
+    theme = Pathway.Theme.GBV
+
+
+class PathwayStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PathwayStep
+
+    pathway = factory.SubFactory(PathwayFactory)
+    service = factory.SubFactory(
+        ServiceFactory, organisation=factory.LazyFunction(lambda: organisation_with_focal_point()[0])
+    )
+    key = factory.Sequence(lambda n: f"s{n}")
+
+
+class PathwayLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PathwayLink
+
+    pathway = factory.SelfAttribute("from_step.pathway")
+    from_step = factory.SubFactory(PathwayStepFactory)
+    to_step = factory.SubFactory(PathwayStepFactory, pathway=factory.SelfAttribute("..from_step.pathway"))
+    key = factory.Sequence(lambda n: f"l{n}")

@@ -1,12 +1,14 @@
 import json
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from consent.demo import load_consent_demo
 from hub.local_state import BASE_DIR, VAR_DIR
 from partners.demo import load_directory
+from referrals.pathway_demo import load_demo_pathways
 
 LOGINS_FILE = VAR_DIR / "demo_logins.json"
 
@@ -22,7 +24,13 @@ class Command(BaseCommand):
         logins = json.loads(LOGINS_FILE.read_text()) if LOGINS_FILE.exists() else {}
         new_logins: dict[str, str] = {}
         with transaction.atomic():
-            load_directory(spec, new_logins)
+            operation = load_directory(spec, new_logins)
+            pathway_admin = get_user_model().objects.get(username=spec["platform_admin"]["username"])
+            for pathway, problems in load_demo_pathways(operation=operation, actor=pathway_admin):
+                self.stdout.write(
+                    f"Pathway {pathway} loaded"
+                    + (f" as a draft: {[p['code'] for p in problems]}" if problems else "")
+                )
             load_consent_demo()
         if new_logins:
             logins.update(new_logins)

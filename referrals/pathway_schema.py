@@ -1,0 +1,222 @@
+"""GraphQL (read only) for pathways: ``pathways``, ``pathway``, ``nextSteps``, ``alternatives``.
+
+Visibility comes from ``pathway_selectors``: partners see published versions only; a draft's id
+resolves to null exactly like an id that does not exist.
+"""
+
+import graphene
+from django.core.exceptions import ValidationError as DjangoValidationError
+from graphene import relay
+from graphene_django import DjangoConnectionField, DjangoObjectType
+from graphene_django.utils import bypass_get_queryset
+from graphql import GraphQLError
+from graphql_relay import from_global_id, to_global_id
+
+from partners.errors import NotFound, ServiceError
+from partners.schema import ServiceType
+from partners.selectors import service_list_visible
+from referrals.conditions import describe
+from referrals.models import Pathway, PathwayLink, PathwayStep
+from referrals.pathway_selectors import (
+    pathway_alternatives,
+    pathway_get_visible,
+    pathway_list_visible,
+    pathway_next_steps,
+    with_steps_and_links,
+)
+
+PathwayThemeEnum = graphene.Enum.from_enum(Pathway.Theme, name="PathwayTheme")
+PathwayStatusEnum = graphene.Enum.from_enum(Pathway.Status, name="PathwayStatus")
+
+
+class PathwayStepType(DjangoObjectType):
+    class Meta:
+        model = PathwayStep
+        name = "PathwayStep"
+        interfaces = (relay.Node,)
+        fields = ("id", "key", "service", "is_entry", "x", "y")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset.filter(pathway__in=pathway_list_visible(user=info.context.user))
+
+
+class PathwayLinkType(DjangoObjectType):
+    condition = graphene.JSONString(required=True, description="The eligibility rule (docs/pathways.md)")
+    eligibility = graphene.String(required=True, description="The rule in words")
+
+    class Meta:
+        model = PathwayLink
+        name = "PathwayLink"
+        interfaces = (relay.Node,)
+        fields = ("id", "key", "from_step", "to_step", "preference", "note")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset.filter(pathway__in=pathway_list_visible(user=info.context.user))
+
+    # the link came from a pathway the caller may see, and so do its steps: no per-link re-check query
+    @bypass_get_queryset
+    def resolve_from_step(self, info):
+        return self.from_step
+
+    @bypass_get_queryset
+    def resolve_to_step(self, info):
+        return self.to_step
+
+    def resolve_condition(self, info):
+        return self.condition or {}
+
+    def resolve_eligibility(self, info):
+        return describe(self.condition)
+
+
+class PathwayType(DjangoObjectType):
+    theme = PathwayThemeEnum(required=True)
+    status = PathwayStatusEnum(required=True)
+    operation_name = graphene.String(required=True)
+    steps = graphene.List(graphene.NonNull(PathwayStepType), required=True)
+    links = graphene.List(graphene.NonNull(PathwayLinkType), required=True)
+
+    class Meta:
+        model = Pathway
+        name = "Pathway"
+        interfaces = (relay.Node,)
+        fields = ("id", "name", "description", "version", "published_at")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        # the list resolver shapes its own queryset; this only adds the visibility filter (node lookups)
+        return queryset.filter(pk__in=pathway_list_visible(user=info.context.user).values("pk"))
+
+    def resolve_operation_name(self, info):
+        return self.operation.name
+
+    @bypass_get_queryset
+    def resolve_steps(self, info):
+        return self.steps.all()
+
+    @bypass_get_queryset
+    def resolve_links(self, info):
+        return self.links.all()
+
+
+class PathwayOfferType(graphene.ObjectType):
+    class Meta:
+        name = "PathwayOffer"
+        description = "A service offered to the person and the pathway link a referral would follow."
+
+    service = graphene.Field(ServiceType, required=True)
+    pathway = graphene.Field(PathwayType, required=True)
+    link_id = graphene.ID(description="Global id of the PathwayLink; null for an entry step reached directly")
+    preference = graphene.Int()
+    distance = graphene.Int(description="Hops from the service asked about")
+    note = graphene.String(required=True)
+
+    def resolve_link_id(self, info):
+        return to_global_id("PathwayLink", self.link_id) if self.link_id else None
+
+
+class EligibilityProfileInput(graphene.InputObjectType):
+    class Meta:
+        name = "EligibilityProfileInput"
+
+    age = graphene.Int()
+    sex = graphene.String(description="female, male or other")
+    specific_needs = graphene.List(graphene.NonNull(graphene.String))
+    urgency = graphene.String(description="emergency, urgent or normal")
+    is_minor = graphene.Boolean()
+
+
+def _decode(global_id: str, expected: str) -> str:
+    try:
+        kind, raw = from_global_id(global_id)
+    except Exception as exc:  # malformed base64 or separator
+        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"}) from exc
+    if kind != expected or not raw:
+        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"})
+    return raw
+
+
+def _profile(profile) -> dict:
+    return {key: value for key, value in dict(profile or {}).items() if value is not None}
+
+
+def _service(info, global_id):
+    try:
+        service = (
+            service_list_visible(user=info.context.user).filter(pk=_decode(global_id, "Service")).first()
+        )
+    except (ValueError, DjangoValidationError):
+        service = None
+    if service is None:
+        raise GraphQLError("No such service.", extensions={"code": "service_not_found"})
+    return service
+
+
+def _pathway(info, global_id):
+    try:
+        return pathway_get_visible(user=info.context.user, pathway_id=_decode(global_id, "Pathway"))
+    except NotFound as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
+
+
+def _answer(call):
+    try:
+        return call()
+    except ServiceError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field}) from exc
+
+
+class PathwayQueries(graphene.ObjectType):
+    pathways = DjangoConnectionField(
+        PathwayType,
+        theme=PathwayThemeEnum(),
+        description="Pathways you may see: published ones (platform admins also see drafts and archives)",
+    )
+    pathway = graphene.Field(PathwayType, id=graphene.ID(required=True))
+    next_steps = graphene.List(
+        graphene.NonNull(PathwayOfferType),
+        required=True,
+        pathway=graphene.ID(required=True),
+        service=graphene.ID(required=True, description="The service the person is at"),
+        profile=EligibilityProfileInput(),
+        description="Eligible, open next services in preference order",
+    )
+    alternatives = graphene.List(
+        graphene.NonNull(PathwayOfferType),
+        required=True,
+        service=graphene.ID(required=True, description="The service the person cannot reach"),
+        profile=EligibilityProfileInput(),
+        pathway=graphene.ID(description="Look on this pathway first"),
+        description="Open services of the same category: same pathway first, then the operation's others",
+    )
+
+    def resolve_pathways(self, info, theme=None, **kwargs):
+        queryset = with_steps_and_links(pathway_list_visible(user=info.context.user)).order_by(
+            "name", "-version"
+        )
+        if theme:
+            queryset = queryset.filter(theme=getattr(theme, "value", theme))
+        return queryset
+
+    def resolve_pathway(self, info, id):
+        try:
+            raw = _decode(id, "Pathway")
+            return with_steps_and_links(pathway_list_visible(user=info.context.user)).filter(pk=raw).first()
+        except (GraphQLError, ValueError, DjangoValidationError):
+            return None
+
+    def resolve_next_steps(self, info, pathway, service, profile=None):
+        found = _pathway(info, pathway)
+        offered = _service(info, service)
+        return _answer(
+            lambda: pathway_next_steps(pathway=found, service_id=offered.id, profile=_profile(profile))
+        )
+
+    def resolve_alternatives(self, info, service, profile=None, pathway=None):
+        found = _pathway(info, pathway) if pathway else None
+        offered = _service(info, service)
+        return _answer(
+            lambda: pathway_alternatives(service=offered, profile=_profile(profile), pathway=found)
+        )

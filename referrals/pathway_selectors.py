@@ -1,0 +1,382 @@
+"""Reads for pathways: visibility, the plain-data adapter for ``referrals.graph``, the graph cache,
+and the questions an officer asks (next steps, alternatives, routes) answered with services.
+
+Both APIs and the referral code call these; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from partners.errors import NotFound, ServiceError
+from partners.models import Membership, Organisation, Service
+from partners.selectors import is_platform_admin
+from referrals import graph
+from referrals.conditions import ConditionError, condition_matches, validate_profile
+from referrals.models import Pathway, PathwayLink, PathwayStep
+
+# Visibility --------------------------------------------------------------------------------
+
+
+def pathway_list_visible(*, user: AbstractBaseUser) -> QuerySet[Pathway]:
+    """Platform admins see every version; any other signed-in user sees published versions only."""
+    queryset = Pathway.objects.select_related("operation")
+    if is_platform_admin(user):
+        return queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    return queryset.filter(status=Pathway.Status.PUBLISHED)
+
+
+def with_steps_and_links(queryset: QuerySet[Pathway]) -> QuerySet[Pathway]:
+    """Prefetch a pathway's steps (with service and organisation) and links: three queries in all."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "steps",
+            queryset=PathwayStep.objects.select_related(
+                "service", "service__organisation", "service__category"
+            ).order_by("key"),
+        ),
+        Prefetch(
+            "links",
+            queryset=PathwayLink.objects.select_related(
+                "from_step__service__organisation",
+                "from_step__service__category",
+                "to_step__service__organisation",
+                "to_step__service__category",
+            ).order_by("preference", "key"),
+        ),
+    )
+
+
+def pathway_get_visible(*, user: AbstractBaseUser, pathway_id) -> Pathway:
+    """The pathway if the caller may see it; a draft looks exactly like a missing pathway to partners."""
+    try:
+        return pathway_list_visible(user=user).get(pk=pathway_id)
+    except (Pathway.DoesNotExist, ValueError, DjangoValidationError) as exc:  # malformed ids too
+        raise NotFound("No such pathway.", code="pathway_not_found") from exc
+
+
+# Plain data for the graph module -----------------------------------------------------------
+
+
+def pathway_data(pathway: Pathway) -> graph.PathwayData:
+    """The pathway's steps and links as plain data (two queries, whatever the size)."""
+    rows = PathwayStep.objects.filter(pathway=pathway).values_list(
+        "id",
+        "key",
+        "service_id",
+        "service__name",
+        "service__organisation__acronym",
+        "service__category__code",
+        "is_entry",
+        "x",
+        "y",
+    )
+    steps = tuple(
+        graph.Step(
+            id=str(step_id),
+            key=key,
+            service_id=str(service_id),
+            service_name=service_name,
+            organisation=acronym,
+            category=category,
+            is_entry=is_entry,
+            x=x,
+            y=y,
+        )
+        for step_id, key, service_id, service_name, acronym, category, is_entry, x, y in rows
+    )
+    links = tuple(
+        graph.Link(
+            id=str(link_id),
+            key=key,
+            source=str(source),
+            target=str(target),
+            condition=condition or {},
+            preference=preference,
+            note=note,
+        )
+        for link_id, key, source, target, condition, preference, note in PathwayLink.objects.filter(
+            pathway=pathway
+        ).values_list("id", "key", "from_step_id", "to_step_id", "condition", "preference", "note")
+    )
+    return graph.PathwayData(
+        id=str(pathway.id),
+        name=pathway.name,
+        theme=pathway.theme,
+        status=pathway.status,
+        version=pathway.version,
+        operation=pathway.operation.name,
+        description=pathway.description,
+        steps=steps,
+        links=links,
+    )
+
+
+def services_with_state(service_ids: Iterable) -> dict[str, tuple[Service, graph.ServiceState]]:
+    """Services and their current availability in one query (no per-organisation lookups).
+
+    The organisation rule is the one of ``partners.selectors.organisation_can_receive_referrals``,
+    evaluated for the whole batch: active, valid data-sharing agreement, an active focal point.
+    """
+    ids = {str(service_id) for service_id in service_ids}
+    if not ids:
+        return {}
+    focal_point = Membership.objects.filter(
+        organisation=OuterRef("organisation_id"), role=Membership.Role.FOCAL_POINT, is_active=True
+    )
+    result = {}
+    for service in (
+        Service.objects.filter(id__in=ids)
+        .select_related("organisation", "category")
+        .annotate(organisation_has_focal_point=Exists(focal_point))
+    ):
+        result[str(service.id)] = (service, service_state(service, service.organisation_has_focal_point))
+    return result
+
+
+def service_state(service: Service, organisation_has_focal_point: bool) -> graph.ServiceState:
+    organisation: Organisation = service.organisation
+    if not organisation.is_active:
+        reason = "organisation_inactive"
+    elif not organisation.has_valid_dsa():
+        reason = "organisation_without_valid_dsa"
+    elif not organisation_has_focal_point:
+        reason = "organisation_without_focal_point"
+    else:
+        reason = None
+    return graph.ServiceState(
+        is_active=service.is_active,
+        is_accepting=service.is_accepting_referrals,
+        blocked_reason=reason,
+        min_age=service.min_age,
+        max_age=service.max_age,
+        sexes=tuple(service.sexes or ()),
+    )
+
+
+def _states(loaded: Mapping[str, tuple[Service, graph.ServiceState]]) -> dict[str, graph.ServiceState]:
+    return {service_id: state for service_id, (_, state) in loaded.items()}
+
+
+# The graph cache ---------------------------------------------------------------------------
+# Published and archived versions never change, so their graph is built once per process and
+# kept under (pathway id, version). Drafts change with every edit and are always built fresh.
+# Service availability is not part of the cached graph: it is read per question.
+
+GRAPH_CACHE_SIZE = 128
+_graph_cache: OrderedDict[tuple[str, int], graph.PathwayGraph] = OrderedDict()
+_graph_cache_lock = threading.Lock()
+
+
+def pathway_graph(pathway: Pathway) -> graph.PathwayGraph:
+    if pathway.status == Pathway.Status.DRAFT:
+        return graph.PathwayGraph(pathway_data(pathway))
+    key = (str(pathway.id), pathway.version)
+    with _graph_cache_lock:
+        cached = _graph_cache.get(key)
+        if cached is not None and cached.data.status == pathway.status:
+            _graph_cache.move_to_end(key)
+            return cached
+    built = graph.PathwayGraph(pathway_data(pathway))
+    with _graph_cache_lock:
+        _graph_cache[key] = built
+        while len(_graph_cache) > GRAPH_CACHE_SIZE:
+            _graph_cache.popitem(last=False)
+    return built
+
+
+def graph_cache_invalidate(pathway_id) -> None:
+    with _graph_cache_lock:
+        for key in [key for key in _graph_cache if key[0] == str(pathway_id)]:
+            del _graph_cache[key]
+
+
+def graph_cache_clear() -> None:
+    with _graph_cache_lock:
+        _graph_cache.clear()
+
+
+# Questions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service offered to a person, and how the pathway gets them there."""
+
+    service: Service
+    pathway: Pathway
+    step_id: str
+    link_id: str | None
+    preference: int | None
+    distance: int | None
+    note: str = ""
+
+
+def clean_profile(profile) -> dict:
+    """The profile checked against the rule language; a 400 that names unknown or bad fields."""
+    try:
+        return validate_profile(profile)
+    except ConditionError as exc:
+        raise ServiceError(
+            str(exc),
+            code=exc.code,
+            field="profile",
+            extra={"problems": [problem.__dict__ for problem in exc.problems]},
+        ) from exc
+
+
+def _step_of(pg: graph.PathwayGraph, service_id) -> graph.Step:
+    try:
+        return pg.step_of(str(service_id))
+    except graph.ServiceNotOnPathway as exc:
+        raise ServiceError(str(exc), code="service_not_on_pathway", field="service") from exc
+
+
+def _offers(pathway: Pathway, suggestions, loaded) -> list[Offer]:
+    return [
+        Offer(
+            service=loaded[s.service_id][0],
+            pathway=pathway,
+            step_id=s.step_id,
+            link_id=s.link_id,
+            preference=s.preference,
+            distance=s.distance,
+            note=s.note,
+        )
+        for s in suggestions
+    ]
+
+
+def pathway_next_steps(*, pathway: Pathway, service_id, profile) -> list[Offer]:
+    """Eligible, open next services from ``service_id`` in preference order (graph cached, 1 query)."""
+    profile = clean_profile(profile)
+    pg = pathway_graph(pathway)
+    source = _step_of(pg, service_id)
+    loaded = services_with_state(pg.steps[target].service_id for target in pg.graph.successors(source.id))
+    return _offers(pathway, graph.next_steps(pg, source.service_id, profile, _states(loaded)), loaded)
+
+
+def pathway_route(*, pathway: Pathway, service_id, target_category: str, profile) -> list[Offer] | None:
+    profile = clean_profile(profile)
+    pg = pathway_graph(pathway)
+    source = _step_of(pg, service_id)
+    loaded = services_with_state(pg.service_ids())
+    hops = graph.route(pg, source.service_id, target_category, profile, _states(loaded))
+    return None if hops is None else _offers(pathway, hops, loaded)
+
+
+def pathway_alternatives(*, service: Service, profile, pathway: Pathway | None = None) -> list[Offer]:
+    """Other open, eligible services of the same category, nearest first.
+
+    First on ``pathway`` (or, without one, on every published pathway of the operation that has the
+    service); failing that, on any published pathway of the operation.
+    """
+    profile = clean_profile(profile)
+    category = service.category.code
+    operation_id = service.organisation.operation_id
+    published = list(
+        Pathway.objects.filter(operation_id=operation_id, status=Pathway.Status.PUBLISHED)
+        .select_related("operation")
+        .order_by("name", "id")
+    )
+    graphs = {str(p.id): (p, pathway_graph(p)) for p in published}
+    if pathway is not None:
+        graphs.setdefault(str(pathway.id), (pathway, pathway_graph(pathway)))
+        first = [graphs[str(pathway.id)]]
+    else:
+        first = [(p, pg) for p, pg in graphs.values() if str(service.id) in pg.by_service]
+    rest = [(p, pg) for p, pg in graphs.values() if all(p.id != q.id for q, _ in first)]
+
+    candidate_ids = {
+        pg.steps[step_id].service_id
+        for _, pg in graphs.values()
+        for step_id in pg.by_category.get(category, ())
+    }
+    loaded = services_with_state(candidate_ids - {str(service.id)})
+    states = _states(loaded)
+    for phase in (first, rest):
+        offers: dict[str, Offer] = {}
+        for candidate_pathway, pg in phase:
+            suggestions = graph.alternatives(pg, str(service.id), profile, states, category=category)
+            for offer in _offers(candidate_pathway, suggestions, loaded):
+                known = offers.get(str(offer.service.id))
+                if known is None or _nearness(offer) < _nearness(known):
+                    offers[str(offer.service.id)] = offer
+        if offers:
+            return sorted(offers.values(), key=lambda o: (*_nearness(o), o.service.name))
+    return []
+
+
+def _nearness(offer: Offer) -> tuple:
+    return (offer.distance is None, offer.distance or 0, offer.preference or 0)
+
+
+# For referrals -----------------------------------------------------------------------------
+
+
+def published_link_get(*, link_id) -> PathwayLink:
+    """A link of a *published* pathway, with its steps' services; NotFound otherwise."""
+    link = (
+        PathwayLink.objects.select_related("pathway", "from_step__service", "to_step__service")
+        .filter(pk=link_id, pathway__status=Pathway.Status.PUBLISHED)
+        .first()
+    )
+    if link is None:
+        raise NotFound("No such link on a published pathway.", code="pathway_link_not_found", field="link")
+    return link
+
+
+def link_admits(*, link: PathwayLink, from_service_id, to_service_id=None, profile: Mapping) -> str | None:
+    """``None`` if a referral may follow ``link`` from that service for this profile, else why not."""
+    if str(link.from_step.service_id) != str(from_service_id):
+        return "link_not_from_service"
+    if to_service_id is not None and str(link.to_step.service_id) != str(to_service_id):
+        return "link_not_to_service"
+    if not condition_matches(link.condition, profile):
+        return "link_condition_not_met"
+    return None
+
+
+# Validation and export ---------------------------------------------------------------------
+
+
+def pathway_problems(pathway: Pathway) -> list[graph.Problem]:
+    """Every problem of the pathway (three queries: steps, links, services with their state)."""
+    data = pathway_data(pathway)
+    loaded = services_with_state({step.service_id for step in data.steps})
+    return graph.validate(data, _states(loaded))
+
+
+EXPORT_FORMATS = {
+    "json": "application/json",
+    "graphml": "application/graphml+xml",
+    "dot": "text/vnd.graphviz",
+    "svg": "image/svg+xml",
+}
+
+
+def pathway_export(*, pathway: Pathway, export_format: str) -> str | dict:
+    data = pathway_data(pathway)
+    if export_format == "json":
+        return graph.export_document(data)
+    states = _states(services_with_state({step.service_id for step in data.steps}))
+    if export_format == "graphml":
+        return graph.export_graphml(data, states)
+    if export_format == "dot":
+        return graph.export_dot(data, states)
+    if export_format == "svg":
+        return graph.export_svg(data, states)
+    raise ServiceError(
+        f"Unknown export format {export_format!r}. Allowed: {', '.join(EXPORT_FORMATS)}.",
+        code="unknown_export_format",
+        field="format",
+    )
