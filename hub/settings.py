@@ -165,6 +165,11 @@ GRAPHENE = {
 }
 GRAPHIQL_ENABLED = env_bool("GRAPHIQL_ENABLED", DEBUG)
 
+# Open Referral HSDS (docs/hsds.md): the read API under /hsds/ is public only when this is set
+# (the directory holds no personal data); imports refuse files larger than HSDS_IMPORT_MAX_BYTES.
+HSDS_PUBLIC = env_bool("HSDS_PUBLIC", False)
+HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
