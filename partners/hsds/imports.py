@@ -36,6 +36,7 @@ from partners.hsds.mapping import (
     UNCATEGORISED_CODE,
     ConversionError,
     Table,
+    synthetic_id,
     to_model,
 )
 from partners.hsds.reader import Batch, Record, read_path
@@ -278,6 +279,10 @@ class _Importer:
                 raise HsdsImportError(
                     str(exc), source=record.source, field=column.hsds, code="hsds_wrong_type"
                 ) from None
+            if value == "" and column.hsds in spec.nonblank:
+                raise HsdsImportError(
+                    "is required", source=record.source, field=column.hsds, code="hsds_missing_field"
+                )
             max_length = spec.model._meta.get_field(column.attr).max_length
             if max_length and isinstance(value, str) and len(value) > max_length:
                 raise HsdsImportError(
@@ -597,8 +602,9 @@ class _Importer:
                 )
             return
         values["is_active"] = current.is_active and status == "active"
-        if status == "active" and not current.is_active:
-            # stays as it is: "inactive" and a stored "active" of an inactive service say the same
+        if not current.is_active and status in ("active", "inactive") and current.status == "active":
+            # the export says "inactive" for a switched-off "active" service: nothing to change,
+            # and an import does not switch a service back on
             values["status"] = current.status
         values["is_accepting_referrals"] = current.is_accepting_referrals and wanted_accepting is not False
         if wanted_accepting and not current.is_accepting_referrals:
@@ -607,10 +613,53 @@ class _Importer:
                 "referrals; the service's focal point does"
             )
 
+    def _apply_language(self, spec: Table, records: dict[uuid.UUID, Record]) -> None:
+        # the codes are in Service.languages already (see _apply_service)
+        self._drop_made_up_rows(
+            records,
+            lambda r: synthetic_id("language", r.refs.get("service_id"), r.values.get("code")),
+            (),
+            "",
+            only_if=lambda r: (
+                set(r.refs) == {"service_id"} and not r.values.get("name") and not r.values.get("note")
+            ),
+        )
+        if records:
+            self._apply_generic(spec, records)
+
+    def _drop_made_up_rows(self, records, made_up_id, child_tables, child_column, only_if=None) -> None:
+        """Rows our export made an id for (nothing but a link) are not stored; the link is enough."""
+        referenced = {
+            record.refs.get(child_column)
+            for table in child_tables
+            for record in self.batch.records[table].values()
+        }
+        made_up = [record.id for record in records.values() if record.id == made_up_id(record)]
+        if not made_up:
+            return
+        model = TABLES[next(iter(records.values())).table].model
+        # a row stored earlier under a made-up id is kept up to date like any other
+        stored = set(model.objects.filter(pk__in=made_up).values_list("pk", flat=True))
+        for record in list(records.values()):
+            if (
+                record.id == made_up_id(record)
+                and record.id not in referenced
+                and record.id not in stored
+                and not record.values.get("description")
+                and (only_if is None or only_if(record))
+            ):
+                del records[record.id]
+
     # Service at location ---------------------------------------------------------------------
 
     def _apply_service_at_location(self, spec: Table, records: dict[uuid.UUID, Record]) -> None:
         pairs = {(r.refs["service_id"], r.refs["location_id"]): r for r in records.values()}
+        self._drop_made_up_rows(
+            records,
+            lambda r: synthetic_id("service_at_location", r.refs["service_id"], r.refs["location_id"]),
+            ("contact", "phone", "schedule"),
+            "service_at_location_id",
+        )
         services = {pair[0] for pair in pairs}
         locations = {pair[1] for pair in pairs}
         existing_rows = ServiceAtLocation.objects.filter(service_id__in=services, location_id__in=locations)
@@ -623,7 +672,8 @@ class _Importer:
                     field="id",
                     code="hsds_duplicate_link",
                 )
-        self._apply_generic(spec, records)
+        if records:
+            self._apply_generic(spec, records)
         through = Service.locations.through
         linked = set(
             through.objects.filter(service_id__in=services, location_id__in=locations).values_list(

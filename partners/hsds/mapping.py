@@ -80,6 +80,8 @@ class Table:
     needs_owner: bool = False
     # HSDS columns the directory deliberately does not keep (names of people, mostly)
     not_kept: tuple[str, ...] = field(default=())
+    # text columns the directory needs filled in (HSDS accepts an empty string)
+    nonblank: tuple[str, ...] = ("name",)
 
 
 def _cols(*names: str, kind: str = "text") -> tuple[Column, ...]:
@@ -130,6 +132,7 @@ TABLES: dict[str, Table] = {
             ),
             # locations are shared places here; the owning organisation is not kept
             not_kept=("organization_id",),
+            nonblank=(),
         ),
         Table(
             "service",
@@ -166,6 +169,7 @@ TABLES: dict[str, Table] = {
                 Owner("service_id", "service_id", "service", required=True),
                 Owner("location_id", "location_id", "location", required=True),
             ),
+            nonblank=(),
         ),
         Table(
             "contact",
@@ -180,6 +184,7 @@ TABLES: dict[str, Table] = {
             ),
             needs_owner=True,
             not_kept=("name",),
+            nonblank=(),
         ),
         Table(
             "phone",
@@ -198,6 +203,7 @@ TABLES: dict[str, Table] = {
                 Owner("service_at_location_id", "service_at_location_id", "service_at_location"),
             ),
             needs_owner=True,
+            nonblank=("number",),
         ),
         Table(
             "schedule",
@@ -220,6 +226,7 @@ TABLES: dict[str, Table] = {
                 Owner("service_at_location_id", "service_at_location_id", "service_at_location"),
             ),
             needs_owner=True,
+            nonblank=(),
         ),
         Table(
             "address",
@@ -237,6 +244,7 @@ TABLES: dict[str, Table] = {
             ),
             owners=(Owner("location_id", "location_id", "location", required=True),),
             not_kept=("attention",),
+            nonblank=(),
         ),
         Table(
             "accessibility",
@@ -244,6 +252,7 @@ TABLES: dict[str, Table] = {
             Accessibility,
             _cols("description", "details", "url"),
             owners=(Owner("location_id", "location_id", "location", required=True),),
+            nonblank=(),
         ),
         Table(
             "language",
@@ -256,6 +265,7 @@ TABLES: dict[str, Table] = {
                 Owner("phone_id", "phone_id", "phone"),
             ),
             needs_owner=True,
+            nonblank=(),
         ),
         Table(
             "attribute",
@@ -263,6 +273,7 @@ TABLES: dict[str, Table] = {
             Attribute,
             _cols("link_type", "value"),
             owners=(Owner("taxonomy_term_id", "taxonomy_term_id", "taxonomy_term", required=True),),
+            nonblank=(),
         ),
     )
 }

@@ -376,11 +376,13 @@ def _read_document(batch: Batch, document, file: str, where: str) -> None:
 
 
 def _coerce(table: str, row: dict, source: Source) -> dict:
-    """Cell values → the types the schema gives; empty cells are "not given"."""
+    """Cell values → the types the schema gives. Empty cells are "not given", except in required
+    columns, where they are the empty string (valid HSDS; the importer decides if it may be empty)."""
     properties = scalar_properties(table)
+    required = set(definition(table).get("required", ()))
     values = {}
     for key, value in row.items():
-        if value is None or value == "":
+        if value is None or (value == "" and key not in required):
             continue
         kind = properties.get(key, {}).get("type")
         if isinstance(value, str) and kind in ("number", "integer"):

@@ -22,8 +22,9 @@ from partners.models import (
     TaxonomyTerm,
 )
 from partners.selectors import organisation_can_receive_referrals
-from tests.factories import OperationFactory, ServiceFactory
-from tests.hsds.conftest import EXAMPLE_JSON, EXAMPLES, example, snapshot, write_json as write_document
+from tests.factories import LocationFactory, OperationFactory, ServiceFactory
+from tests.hsds.conftest import EXAMPLE_JSON, EXAMPLES, example, snapshot
+from tests.hsds.conftest import write_json as write_document
 
 SERVICE_ID = uuid.UUID("ac148810-d857-441c-9679-408f346de14b")
 ORGANIZATION_ID = uuid.UUID("d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610")
@@ -90,10 +91,10 @@ def test_import_keeps_no_names_of_people(operation):
 # An import never opens a referral channel ------------------------------------------------
 
 
-def test_imported_organisation_starts_inactive_without_agreement_or_focal_point(operation):
+def test_imported_organisation_starts_inactive_without_agreement_or_focal_point(operation, tmp_path):
     document = example("service_full.json")
     document["referral_hub"] = {"accepting_referrals": True}
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     report = hsds_import(path=path)
 
@@ -108,7 +109,7 @@ def test_imported_organisation_starts_inactive_without_agreement_or_focal_point(
     assert any("do not accept referrals" in warning for warning in report.warnings)
 
 
-def test_reimport_may_close_a_service_but_never_reopens_it(operation):
+def test_reimport_may_close_a_service_but_never_reopens_it(operation, tmp_path):
     existing = ServiceFactory(is_accepting_referrals=False, is_active=False)
     document = {
         "id": str(existing.pk),
@@ -117,7 +118,7 @@ def test_reimport_may_close_a_service_but_never_reopens_it(operation):
         "organization_id": str(existing.organisation_id),
         "referral_hub": {"accepting_referrals": True},
     }
-    path = write_document(operation_folder(), "s.json", document)
+    path = write_document(tmp_path, "s.json", document)
 
     hsds_import(path=path)
 
@@ -132,21 +133,21 @@ def test_reimport_may_close_a_service_but_never_reopens_it(operation):
         "organization_id": str(open_service.organisation_id),
         "referral_hub": {"accepting_referrals": False},
     }
-    hsds_import(path=write_document(operation_folder(), "close.json", closing))
+    hsds_import(path=write_document(tmp_path, "close.json", closing))
 
     open_service.refresh_from_db()
     assert open_service.status == "temporarily closed"
     assert (open_service.is_active, open_service.is_accepting_referrals) == (False, False)
 
 
-def test_reimport_does_not_touch_an_existing_organisations_switches(operation):
+def test_reimport_does_not_touch_an_existing_organisations_switches(operation, tmp_path):
     hsds_import(path=EXAMPLES / "service_full.json")
     organisation = Organisation.objects.get(pk=ORGANIZATION_ID)
     Organisation.objects.filter(pk=organisation.pk).update(is_active=True, acronym="EXO", kind="iom")
     document = example("service_full.json")
     document["organization"]["description"] = "A new description."
 
-    hsds_import(path=write_document(operation_folder(), "s.json", document))
+    hsds_import(path=write_document(tmp_path, "s.json", document))
 
     organisation.refresh_from_db()
     assert organisation.description == "A new description."
@@ -156,12 +157,12 @@ def test_reimport_does_not_touch_an_existing_organisations_switches(operation):
 # Idempotent, history, dry run -------------------------------------------------------------
 
 
-def test_reimport_updates_in_place_and_records_history_without_a_user(operation):
+def test_reimport_updates_in_place_and_records_history_without_a_user(operation, tmp_path):
     hsds_import(path=EXAMPLES / "service_full.json")
     document = example("service_full.json")
     document["name"] = "Community Counselling (MyCity)"
 
-    report = hsds_import(path=write_document(operation_folder(), "s.json", document))
+    report = hsds_import(path=write_document(tmp_path, "s.json", document))
 
     assert report.updated["service"] == 1 and report.created["service"] == 0
     assert Service.objects.count() == 1
@@ -209,16 +210,17 @@ def test_round_trip_import_export_import_changes_nothing(operation, tmp_path):
 
 
 def test_round_trip_of_directory_services_changes_nothing(operation, tmp_path):
-    ServiceFactory(languages=["ar", "fr"], required_fields=["given_name", "phone"], min_age=5, max_age=17)
-    write_json(tmp_path / "first")
-    # the first import materialises the language rows the export made ids for
-    hsds_import(path=tmp_path / "first")
-    write_json(tmp_path / "second")
+    location = LocationFactory(operation=operation)
+    service = ServiceFactory(languages=["ar", "fr"], min_age=5, max_age=17, is_active=False)
+    service.locations.add(location)
+    write_json(tmp_path / "json")
+    write_tabular(tmp_path / "csv")
     before = snapshot()
 
-    report = hsds_import(path=tmp_path / "second")
+    json_report = hsds_import(path=tmp_path / "json")
+    csv_report = hsds_import(path=tmp_path / "csv")
 
-    assert report.changes == 0
+    assert (json_report.changes, csv_report.changes) == (0, 0)
     assert snapshot() == before
 
 
@@ -230,13 +232,6 @@ def loaded(operation):
     """The directory with the official examples already in it, to prove a failed import changes nothing."""
     hsds_import(path=EXAMPLES / "csv")
     return snapshot()
-
-
-def operation_folder():
-    import tempfile
-    from pathlib import Path
-
-    return Path(tempfile.mkdtemp(prefix="hsds-"))
 
 
 def _fails(path, *, code, file, row, field, loaded):
@@ -251,10 +246,10 @@ def _fails(path, *, code, file, row, field, loaded):
     return error
 
 
-def test_json_missing_required_field(loaded):
+def test_json_missing_required_field(loaded, tmp_path):
     document = example("service_full.json")
     del document["service_at_locations"][0]["location"]["location_type"]
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     _fails(
         path,
@@ -280,10 +275,10 @@ def test_csv_missing_required_field(loaded, csv_package):
     )
 
 
-def test_json_bad_uuid(loaded):
+def test_json_bad_uuid(loaded, tmp_path):
     document = example("service_full.json")
     document["phones"][0]["id"] = "not-a-uuid"
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     _fails(
         path,
@@ -324,12 +319,12 @@ def test_csv_unknown_taxonomy_term(loaded, csv_package):
     assert "00000000-0000-4000-8000-000000000001" in error.message
 
 
-def test_json_unknown_taxonomy_term(loaded):
+def test_json_unknown_taxonomy_term(loaded, tmp_path):
     document = example("service_full.json")
     attribute = document["attributes"][0]
     del attribute["taxonomy_term"]
     attribute["taxonomy_term_id"] = "00000000-0000-4000-8000-000000000002"
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     _fails(
         path,
@@ -341,10 +336,10 @@ def test_json_unknown_taxonomy_term(loaded):
     )
 
 
-def test_json_wrong_type(loaded):
+def test_json_wrong_type(loaded, tmp_path):
     document = example("service_full.json")
     document["minimum_age"] = "twelve"
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     _fails(
         path,
@@ -408,14 +403,14 @@ def test_problem_found_after_earlier_tables_were_written_still_changes_nothing(l
     _fails(package, code="hsds_duplicate_name", file="services.csv", row="row 3", field="name", loaded=loaded)
 
 
-def test_service_with_unknown_organization_is_refused(loaded):
+def test_service_with_unknown_organization_is_refused(loaded, tmp_path):
     document = {
         "id": str(uuid.uuid4()),
         "name": "Orphan",
         "status": "active",
         "organization_id": str(uuid.uuid4()),
     }
-    path = write_document(operation_folder(), "orphan.json", document)
+    path = write_document(tmp_path, "orphan.json", document)
 
     _fails(
         path,
@@ -427,10 +422,10 @@ def test_service_with_unknown_organization_is_refused(loaded):
     )
 
 
-def test_profile_with_unknown_disclosure_field_is_refused(loaded):
+def test_profile_with_unknown_disclosure_field_is_refused(loaded, tmp_path):
     document = example("service_full.json")
     document["referral_hub"] = {"required_fields": ["given_name", "blood_type"]}
-    path = write_document(operation_folder(), "service.json", document)
+    path = write_document(tmp_path, "service.json", document)
 
     error = _fails(
         path,
@@ -443,12 +438,12 @@ def test_profile_with_unknown_disclosure_field_is_refused(loaded):
     assert "blood_type" in error.message
 
 
-def test_import_needs_an_operation_to_be_chosen_when_there_are_several(loaded):
+def test_import_needs_an_operation_to_be_chosen_when_there_are_several(loaded, tmp_path):
     OperationFactory(name="Another operation")
     document = example("organization_list.json")
     document["contents"][0]["id"] = str(uuid.uuid4())
     document["contents"][0]["name"] = "A New Organisation"
-    path = write_document(operation_folder(), "orgs.json", document)
+    path = write_document(tmp_path, "orgs.json", document)
 
     with pytest.raises(HsdsImportError) as caught:
         hsds_import(path=path)
