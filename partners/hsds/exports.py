@@ -47,7 +47,8 @@ def service_queryset_full(queryset: QuerySet[Service]) -> QuerySet[Service]:
     location_queryset = Location.objects.prefetch_related(
         "addresses", "accessibility", "schedules", "languages", _PHONES, _CONTACTS, _ATTRIBUTES
     )
-    return queryset.select_related("organisation", "category").prefetch_related(
+    # the organisation is prefetched, not joined: its own prefetches then run once for all services
+    return queryset.select_related("category").prefetch_related(
         _PHONES,
         "schedules",
         "language_details",
