@@ -179,6 +179,11 @@ GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "10"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "5000"))
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(64 * 1024)))
 
+# Open Referral HSDS (docs/hsds.md): the read API under /hsds/ is public only when this is set
+# (the directory holds no personal data); imports refuse files larger than HSDS_IMPORT_MAX_BYTES.
+HSDS_PUBLIC = env_bool("HSDS_PUBLIC", False)
+HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

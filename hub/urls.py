@@ -66,4 +66,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("graphql", HubGraphQLView.as_view(), name="graphql"),
+    path("hsds/", include("partners.hsds.urls")),
 ]

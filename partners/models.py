@@ -11,6 +11,23 @@ from simple_history.models import HistoricalRecords
 from partners.vocabulary import DISCLOSURE_FIELDS
 
 
+class ServiceStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    DEFUNCT = "defunct", "Defunct"
+    TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
+
+
+class LocationType(models.TextChoices):
+    PHYSICAL = "physical", "Physical"
+    POSTAL = "postal", "Postal"
+    VIRTUAL = "virtual", "Virtual"
+
+
+def _hsds_text(max_length: int = 500, **kwargs):
+    return models.CharField(max_length=max_length, blank=True, default="", **kwargs)
+
+
 class Operation(models.Model):
     """A country operation: the scope in which organisations, services and pathways are mapped."""
 
@@ -42,6 +59,18 @@ class Location(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     pcode = models.CharField(max_length=32, blank=True, help_text="Humanitarian place code (P-code)")
+    # HSDS location fields (docs/hsds.md)
+    location_type = models.CharField(
+        max_length=8, choices=LocationType.choices, default=LocationType.PHYSICAL
+    )
+    alternate_name = _hsds_text(200)
+    description = models.TextField(blank=True, default="")
+    transportation = models.TextField(blank=True, default="")
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    url = _hsds_text()
+    external_identifier = _hsds_text(200)
+    external_identifier_type = _hsds_text(64)
     history = HistoricalRecords()
 
     class Meta:
@@ -100,6 +129,18 @@ class Organisation(models.Model):
     # Object permissions (referral grants) are given to this group; active members are in it.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # HSDS organization fields (docs/hsds.md)
+    alternate_name = _hsds_text(200)
+    description = models.TextField(blank=True, default="")
+    email = _hsds_text(254)
+    website = _hsds_text()
+    legal_status = _hsds_text(200)
+    year_incorporated = models.PositiveSmallIntegerField(null=True, blank=True)
+    logo = _hsds_text()
+    uri = _hsds_text()
+    parent_hsds_id = models.UUIDField(
+        null=True, blank=True, help_text="HSDS parent_organization_id, kept as given (may be external)"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -185,6 +226,18 @@ class Service(models.Model):
     required_fields = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     optional_fields = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # HSDS service fields (docs/hsds.md); ``is_active`` stays the switch referrals read
+    status = models.CharField(max_length=24, choices=ServiceStatus.choices, default=ServiceStatus.ACTIVE)
+    alternate_name = _hsds_text(200)
+    url = _hsds_text()
+    email = _hsds_text(254)
+    eligibility_description = models.TextField(blank=True, default="")
+    application_process = models.TextField(blank=True, default="")
+    interpretation_services = models.TextField(blank=True, default="")
+    fees_description = models.TextField(blank=True, default="")
+    wait_time = _hsds_text()
+    accreditations = models.TextField(blank=True, default="")
+    alert = models.TextField(blank=True, default="")
     history = HistoricalRecords(m2m_fields=[locations])
 
     class Meta:
@@ -216,3 +269,283 @@ class Service(models.Model):
             "urgent": self.response_hours_urgent,
             "normal": self.response_hours_normal,
         }[urgency]
+
+
+# Open Referral HSDS 3.0 -------------------------------------------------------------------
+# The directory speaks HSDS (docs/hsds.md). Organisation, Service and Location use their UUID
+# primary key as the HSDS id; the tables below mirror HSDS tables and keep the HSDS id as their
+# primary key too, so a re-import finds the same rows. Contact points belong to an organisation,
+# a service, a location or a service-at-location — never to a person: a contact keeps a title
+# and a department, not a name.
+
+
+def _owner(model: str, related_name: str):
+    return models.ForeignKey(
+        model, null=True, blank=True, on_delete=models.CASCADE, related_name=related_name
+    )
+
+
+class ServiceAtLocation(models.Model):
+    """Where a service is delivered, with what differs there (HSDS ``service_at_location``).
+
+    ``Service.locations`` stays the list of places; this row carries the HSDS id and description.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="service_at_locations")
+    description = models.TextField(blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "location"], name="service_at_location_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} at {self.location_id}"
+
+
+class Contact(models.Model):
+    """A functional contact point (reception, case management desk) — never a named person."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = _owner(Organisation, "contacts")
+    service = _owner(Service, "contacts")
+    location = _owner(Location, "contacts")
+    service_at_location = _owner(ServiceAtLocation, "contacts")
+    title = _hsds_text(200)
+    department = _hsds_text(200)
+    email = _hsds_text(254)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False)
+                | Q(service__isnull=False)
+                | Q(location__isnull=False)
+                | Q(service_at_location__isnull=False),
+                name="contact_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return " — ".join(part for part in (self.department, self.title) if part) or str(self.id)
+
+
+class Phone(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = _owner(Organisation, "phones")
+    service = _owner(Service, "phones")
+    location = _owner(Location, "phones")
+    service_at_location = _owner(ServiceAtLocation, "phones")
+    contact = _owner(Contact, "phones")
+    number = models.CharField(max_length=64)
+    extension = models.PositiveIntegerField(null=True, blank=True)
+    type = _hsds_text(32)
+    description = models.TextField(blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False)
+                | Q(service__isnull=False)
+                | Q(location__isnull=False)
+                | Q(service_at_location__isnull=False)
+                | Q(contact__isnull=False),
+                name="phone_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Schedule(models.Model):
+    """Opening times, as an iCalendar-style recurrence (HSDS ``schedule``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = _owner(Service, "schedules")
+    location = _owner(Location, "schedules")
+    service_at_location = _owner(ServiceAtLocation, "schedules")
+    valid_from = _hsds_text(32)
+    valid_to = _hsds_text(32)
+    dtstart = _hsds_text(32)
+    until = _hsds_text(32)
+    timezone = models.FloatField(null=True, blank=True, help_text="UTC offset in hours")
+    count = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(null=True, blank=True)
+    wkst = _hsds_text(2)
+    freq = _hsds_text(16)
+    byday = _hsds_text(64)
+    byweekno = _hsds_text(200)
+    bymonthday = _hsds_text(200)
+    byyearday = _hsds_text(200)
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    schedule_link = _hsds_text()
+    attending_type = _hsds_text()
+    notes = models.TextField(blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False)
+                | Q(location__isnull=False)
+                | Q(service_at_location__isnull=False),
+                name="schedule_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description or f"{self.freq} {self.byday}".strip() or str(self.id)
+
+
+class Address(models.Model):
+    """A location's address. HSDS ``attention`` (a person's name) is not kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="addresses")
+    address_1 = _hsds_text(200)
+    address_2 = _hsds_text(200)
+    city = _hsds_text(200)
+    region = _hsds_text(200)
+    state_province = _hsds_text(200)
+    postal_code = _hsds_text(32)
+    country = _hsds_text(2, help_text="ISO 3166-1 alpha-2")
+    address_type = models.CharField(max_length=8, choices=LocationType.choices, default=LocationType.PHYSICAL)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "addresses"
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in (self.address_1, self.city, self.country) if part)
+
+
+class Accessibility(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="accessibility")
+    description = models.TextField(blank=True, default="")
+    details = models.TextField(blank=True, default="")
+    url = _hsds_text()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "accessibility"
+
+    def __str__(self) -> str:
+        return self.description[:80] or str(self.id)
+
+
+class Language(models.Model):
+    """A language spoken at a service, location or phone (ISO 639 code, with its name and a note).
+
+    A service's codes are also kept in ``Service.languages``, which eligibility matching reads.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = _owner(Service, "language_details")
+    location = _owner(Location, "languages")
+    phone = _owner(Phone, "languages")
+    name = _hsds_text(100)
+    code = models.CharField(max_length=8, blank=True, default="", help_text="ISO 639")
+    note = models.TextField(blank=True, default="")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False) | Q(location__isnull=False) | Q(phone__isnull=False),
+                name="language_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Taxonomy(models.Model):
+    """An external taxonomy (e.g. Open Eligibility). Our ServiceCategory is published as one too."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    uri = _hsds_text()
+    version = _hsds_text(64)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "taxonomies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxonomyTerm(models.Model):
+    """A term of an external taxonomy. Parent and taxonomy ids are kept as given (they may be
+    defined elsewhere); ``taxonomy_name`` is HSDS's free-text ``taxonomy`` field."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = _hsds_text(200)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    parent_hsds_id = models.UUIDField(null=True, blank=True)
+    taxonomy_hsds_id = models.UUIDField(null=True, blank=True, db_index=True)
+    taxonomy_name = _hsds_text(200)
+    language = _hsds_text(8)
+    term_uri = _hsds_text()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Attribute(models.Model):
+    """Links a taxonomy term to a service, organisation or location (HSDS ``attribute``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    taxonomy_term = models.ForeignKey(TaxonomyTerm, on_delete=models.PROTECT, related_name="attributes")
+    service = _owner(Service, "attributes")
+    organisation = _owner(Organisation, "attributes")
+    location = _owner(Location, "attributes")
+    link_type = _hsds_text(200)
+    value = _hsds_text()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False, organisation__isnull=True, location__isnull=True)
+                | Q(service__isnull=True, organisation__isnull=False, location__isnull=True)
+                | Q(service__isnull=True, organisation__isnull=True, location__isnull=False),
+                name="attribute_has_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taxonomy_term_id} on {self.link_entity} {self.link_id}"
+
+    @property
+    def link_entity(self) -> str:
+        return "service" if self.service_id else "organization" if self.organisation_id else "location"
+
+    @property
+    def link_id(self):
+        return self.service_id or self.organisation_id or self.location_id

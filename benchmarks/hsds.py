@@ -1,0 +1,137 @@
+"""HSDS import and export at scale: 5,000 services in a tabular package.
+
+Runs in a throw-away test database (``test_<name>``), never in the demo database. Prints, for a
+first import, a re-import that changes nothing and a re-import that renames every service: the
+wall time and the number of SQL queries (which must not grow with the number of rows).
+"""
+
+import csv
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+SERVICES = 5000
+ORGANISATIONS = 50
+SERVICES_PER_LOCATION = 5
+
+
+def _write(folder: Path, name: str, rows: list[dict]) -> None:
+    with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def build_package(folder: Path, *, services: int = SERVICES, suffix: str = "") -> int:
+    """A package of ``services`` services, each with a phone and a place; returns the row count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = uuid.UUID(int=0)
+    organisations = [str(uuid.uuid5(rng, f"org{n}")) for n in range(ORGANISATIONS)]
+    locations = [str(uuid.uuid5(rng, f"loc{n}")) for n in range(services // SERVICES_PER_LOCATION)]
+    tables = {
+        "organizations.csv": [
+            {"id": org, "name": f"Organisation {n}", "description": f"Bench organisation {n}"}
+            for n, org in enumerate(organisations)
+        ],
+        "locations.csv": [
+            {
+                "id": loc,
+                "location_type": "physical",
+                "name": f"Site {n}",
+                "latitude": "2.5",
+                "longitude": "31.1",
+            }
+            for n, loc in enumerate(locations)
+        ],
+        "services.csv": [],
+        "service_at_location.csv": [],
+        "phones.csv": [],
+        "languages.csv": [],
+    }
+    for n in range(services):
+        service = str(uuid.uuid5(rng, f"svc{n}"))
+        tables["services.csv"].append(
+            {
+                "id": service,
+                "organization_id": organisations[n % ORGANISATIONS],
+                "name": f"Service {n}{suffix}",
+                "status": "active",
+                "description": "Case management, psychosocial support and referral.",
+                "minimum_age": "0",
+                "maximum_age": "17",
+            }
+        )
+        tables["service_at_location.csv"].append(
+            {
+                "id": str(uuid.uuid5(rng, f"sal{n}")),
+                "service_id": service,
+                "location_id": locations[n // SERVICES_PER_LOCATION],
+                "description": "Walk in",
+            }
+        )
+        tables["phones.csv"].append(
+            {"id": str(uuid.uuid5(rng, f"phone{n}")), "service_id": service, "number": f"+256 700 {n:06d}"}
+        )
+        tables["languages.csv"].append(
+            {"id": str(uuid.uuid5(rng, f"lang{n}")), "service_id": service, "name": "Arabic", "code": "ar"}
+        )
+    for name, rows in tables.items():
+        _write(folder, name, rows)
+    return sum(len(rows) for rows in tables.values())
+
+
+def _measure(label: str, function, rows: int | None = None) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        started = time.perf_counter()
+        result = function()
+        seconds = time.perf_counter() - started
+    queries = len(context.captured_queries)
+    per_row = f", {queries / rows:.4f} queries/row" if rows else ""
+    print(f"  {label:<44} {seconds:7.2f} s  {queries:5d} queries{per_row}")
+    return {"seconds": seconds, "queries": queries, "result": result}
+
+
+def run() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from partners.hsds.exports import write_json, write_tabular
+    from partners.hsds.imports import hsds_import
+    from partners.models import Operation, Service
+
+    print(f"HSDS import/export, {SERVICES} services")
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        Operation.objects.create(name="Benchmark operation", country_code="UG")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            rows = build_package(tmp / "first")
+            build_package(tmp / "renamed", suffix=" (renamed)")
+            print(f"  package: {rows} rows in {len(list((tmp / 'first').iterdir()))} files")
+            first = _measure("first import (all new)", lambda: hsds_import(path=tmp / "first"), rows)
+            assert first["result"].created["service"] == SERVICES
+            same = _measure("re-import, nothing changed", lambda: hsds_import(path=tmp / "first"), rows)
+            assert same["result"].changes == 0
+            renamed = _measure(
+                "re-import, every service renamed", lambda: hsds_import(path=tmp / "renamed"), rows
+            )
+            assert renamed["result"].updated["service"] == SERVICES
+            dry = _measure("dry run of the same", lambda: hsds_import(path=tmp / "first", dry_run=True), rows)
+            assert dry["result"].updated["service"] == SERVICES
+            assert Service.objects.count() == SERVICES
+            _measure("export, tabular package", lambda: write_tabular(tmp / "out-csv"))
+            _measure("export, one JSON document per service", lambda: write_json(tmp / "out-json"))
+            json_back = _measure(
+                "re-import of the JSON export", lambda: hsds_import(path=tmp / "out-json"), rows
+            )
+            assert json_back["result"].changes == 0
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
