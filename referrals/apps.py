@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = "Referrals and pathways"
+
+    def ready(self) -> None:
+        # consent knows nothing of referrals: it calls whatever registered for its events
+        from consent import cascade
+        from referrals import services
+
+        cascade.register_withdrawal_handler(services.on_consent_withdrawn)
+        cascade.register_erasure_handler(services.on_person_erased)
+        cascade.register_access_exporter("referrals", services.export_for_person)

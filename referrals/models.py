@@ -1,11 +1,16 @@
+import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from consent.fields import EncryptedJSONField, EncryptedTextField
 from referrals.conditions import ConditionError, validate_condition
 
 # Pathways ----------------------------------------------------------------------------------
@@ -119,3 +124,265 @@ class PathwayLink(models.Model):
             validate_condition(self.condition)
         except ConditionError as exc:
             raise ValidationError({"condition": [str(exc)]}) from exc
+
+
+# Referrals ---------------------------------------------------------------------------------
+# A referral carries the minimal payload snapshot to one service. Its history leaves out the
+# payload and free-text notes (they are personal data that withdrawal and erasure must be able to
+# remove for good), so audit rows never hold a copy of them.
+
+
+def new_reference() -> str:
+    """A short reference people can read out on the phone; random, so it leaks no volume."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "R-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        COMPLETED = "completed", "Completed"
+        CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    OPEN_STATUSES = (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED)
+    AWAITING_ANSWER = (Status.SENT, Status.ACKNOWLEDGED)
+
+    class Urgency(models.TextChoices):
+        EMERGENCY = "emergency", "Emergency"
+        URGENT = "urgent", "Urgent"
+        NORMAL = "normal", "Normal"
+
+    class Source(models.TextChoices):
+        INTERNAL = "internal", "Identified by the referring organisation"
+        EXTERNAL = "external", "Referred to us by another actor"
+        SELF = "self", "Self-referral"
+
+    class Outcome(models.TextChoices):
+        SERVICE_PROVIDED = "service_provided", "Service provided"
+        PARTIALLY_PROVIDED = "partially_provided", "Service partially provided"
+        NOT_PROVIDED = "not_provided", "Service not provided"
+        PERSON_UNREACHABLE = "person_unreachable", "Person could not be reached"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    person = models.ForeignKey("consent.Person", on_delete=models.PROTECT, related_name="referrals")
+    consent = models.ForeignKey("consent.ConsentRecord", on_delete=models.PROTECT, related_name="referrals")
+    from_organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, related_name="referrals_sent"
+    )
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_service = models.ForeignKey(
+        "partners.Service",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_out",
+        help_text="Empty when the person came through an intake point rather than a service",
+    )
+    to_service = models.ForeignKey("partners.Service", on_delete=models.PROTECT, related_name="referrals_in")
+    # Denormalised from to_service: the inbox selector filters on this indexed column.
+    to_organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    pathway = models.ForeignKey(
+        Pathway, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    pathway_version = models.PositiveIntegerField(null=True, blank=True)
+    pathway_link = models.ForeignKey(
+        PathwayLink, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="onward_referrals"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.INTERNAL)
+    urgency = models.CharField(max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SENT)
+    # What the receiving side may read. Names are not personal data; values are, and are encrypted.
+    shared_fields = ArrayField(models.CharField(max_length=32), default=list)
+    payload = EncryptedJSONField()
+    has_note = models.BooleanField(default=False)
+    note_shared = models.BooleanField(default=False)
+    reason_note = EncryptedTextField(help_text="The referrer's note; shared only if consent covers narrative")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    restricted = models.BooleanField(default=False, help_text="Visible only to the assigned caseworker")
+    due_by = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
+    outcome_note = EncryptedTextField()
+    idempotency_key = models.CharField(max_length=100)
+    payload_erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["payload", "reason_note", "outcome_note"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("respond_referral", "Can acknowledge, accept, decline, complete and refer onward"),
+            ("manage_referral", "Can withdraw and close (the referring side)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_organisation", "idempotency_key"], name="referral_idempotency_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(outcome=""), name="completed_referral_has_outcome"
+            ),
+            models.CheckConstraint(
+                condition=Q(pathway__isnull=True) | Q(pathway_version__isnull=False),
+                name="referral_pathway_version_recorded",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_organisation", "status", "-created_at"], name="referral_inbox_idx"),
+            models.Index(fields=["from_organisation", "status", "-created_at"], name="referral_outbox_idx"),
+            models.Index(
+                fields=["due_by"],
+                name="referral_awaiting_due_idx",
+                condition=Q(status__in=["sent", "acknowledged"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in self.AWAITING_ANSWER and self.due_by < timezone.now()
+
+
+class ReferralUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+
+class ReferralGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+
+class ReferralEvent(models.Model):
+    class Kind(models.TextChoices):
+        SENT = "sent", "Sent"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        COMPLETED = "completed", "Completed"
+        CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Withdrawn: consent withdrawn"
+        ASSIGNED = "assigned", "Assigned"
+        REFERRED_ONWARD = "referred_onward", "Referred onward"
+        ESCALATED = "escalated", "Escalated: no answer by the due date"
+        PAYLOAD_ERASED = "payload_erased", "Shared data erased"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    note = EncryptedTextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["referral", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind}"
+
+
+class AccessLog(models.Model):
+    """One read of a referral's payload: who, when, which fields, through which API."""
+
+    class Api(models.TextChoices):
+        REST = "rest", "REST"
+        GRAPHQL = "graphql", "GraphQL"
+        ADMIN = "admin", "Admin"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="access_log")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    fields = ArrayField(models.CharField(max_length=32))
+    api = models.CharField(max_length=8, choices=Api.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["referral", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.referral_id} via {self.api}"
+
+
+class Notification(models.Model):
+    """The outbox: messages waiting for a delivery channel. Never personal data — a reference and a link."""
+
+    class Kind(models.TextChoices):
+        NEW_REFERRAL = "new_referral", "New referral"
+        REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
+        REFERRAL_ESCALATED = "referral_escalated", "Referral overdue"
+        OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
+        REFERRAL_DECLINED = "referral_declined", "Referral declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, related_name="+")
+    reference = models.CharField(max_length=16)
+    link = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="notification_unsent_idx", condition=Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"
+
+
+class InformationGiven(models.Model):
+    """A person was given a service's contact details: counted, with no personal data."""
+
+    class Channel(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "Phone"
+        HOTLINE = "hotline", "Hotline"
+        LEAFLET = "leaflet", "Leaflet / poster"
+        ONLINE = "online", "Online"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey("partners.Service", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} via {self.channel}"

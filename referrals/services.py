@@ -1,0 +1,713 @@
+"""Referral writes: send, the state machine, assignment, onward referral, escalation, information
+given, the access log, and the consent-withdrawal / erasure cascade.
+
+Every function is atomic and is called alike by REST views, GraphQL mutations, admin actions and
+management commands. The rules live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from consent.models import ConsentRecord, Person, RecipientScope, age_on
+from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from partners.models import Membership, Organisation, Service
+from partners.selectors import membership_active, organisation_can_receive_referrals
+from referrals.disclosure import disclosure_for
+from referrals.models import (
+    AccessLog,
+    InformationGiven,
+    Notification,
+    Pathway,
+    PathwayLink,
+    Referral,
+    ReferralEvent,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+)
+from referrals.pathway_selectors import link_admits, pathway_alternatives, published_link_get
+from referrals.selectors import referral_get_visible
+
+S = Referral.Status
+RECEIVING, SENDING = "receiving", "sending"
+
+# The state machine as data: action → (states it may start from, state it leads to).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acknowledge": ((S.SENT,), S.ACKNOWLEDGED),
+    "accept": ((S.SENT, S.ACKNOWLEDGED), S.ACCEPTED),
+    "decline": ((S.SENT, S.ACKNOWLEDGED), S.DECLINED),
+    "complete": ((S.ACCEPTED,), S.COMPLETED),
+    "close": ((S.COMPLETED,), S.CLOSED),
+    "withdraw": ((S.SENT, S.ACKNOWLEDGED, S.ACCEPTED), S.WITHDRAWN),
+}
+# Who may take each action: the side of the referral and the object permission it needs.
+TRANSITION_PERMISSIONS: dict[str, tuple[str, str]] = {
+    "acknowledge": (RECEIVING, "respond_referral"),
+    "accept": (RECEIVING, "respond_referral"),
+    "decline": (RECEIVING, "respond_referral"),
+    "complete": (RECEIVING, "respond_referral"),
+    "refer_onward": (RECEIVING, "respond_referral"),
+    "close": (SENDING, "manage_referral"),
+    "withdraw": (SENDING, "manage_referral"),
+}
+EVENT_FOR_ACTION = {
+    "acknowledge": ReferralEvent.Kind.ACKNOWLEDGED,
+    "accept": ReferralEvent.Kind.ACCEPTED,
+    "decline": ReferralEvent.Kind.DECLINED,
+    "complete": ReferralEvent.Kind.COMPLETED,
+    "close": ReferralEvent.Kind.CLOSED,
+    "withdraw": ReferralEvent.Kind.WITHDRAWN,
+}
+DECLINE_REASONS = (
+    "not_eligible",
+    "no_capacity",
+    "outside_area",
+    "duplicate",
+    "person_declined_service",
+    "other",
+)
+WITHDRAW_REASONS = ("person_request", "referred_elsewhere", "no_longer_needed", "sent_in_error", "other")
+REASONS = {"decline": DECLINE_REASONS, "withdraw": WITHDRAW_REASONS}
+DEFAULT_RESPONSE_HOURS = {"emergency": 24, "urgent": 72, "normal": 14 * 24}
+ACTING_ROLES = (Membership.Role.FOCAL_POINT, Membership.Role.CASEWORKER)
+PSEA = "psea"
+NOTE_MAX_LENGTH = 4000
+
+
+def referral_link(referral: Referral) -> str:
+    return f"/api/v1/referrals/{referral.id}"
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+def _acting_membership(actor) -> Membership:
+    membership = membership_active(user=actor)
+    if membership is None:
+        raise PermissionDenied("You are not an active member of an organisation.", code="no_organisation")
+    if membership.role not in ACTING_ROLES:
+        raise PermissionDenied("Viewers cannot act on referrals.", code="role_cannot_act")
+    return membership
+
+
+def _event(referral, kind, *, actor=None, organisation=None, from_status="", reason_code="", note="") -> None:
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=kind,
+        actor=actor,
+        organisation=organisation,
+        from_status=from_status,
+        to_status=referral.status,
+        reason_code=reason_code,
+        note=note,
+    )
+
+
+def _focal_point_of(organisation_id):
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(organisation_id=organisation_id, role=Membership.Role.FOCAL_POINT, is_active=True)
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def _notify(referral: Referral, kind: str, *recipients) -> None:
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            kind=kind,
+            referral=referral,
+            reference=referral.reference,
+            link=referral_link(referral),
+        )
+        for user in {user.pk: user for user in recipients if user is not None}.values()
+    )
+
+
+def _clean_note(note, field: str = "note") -> str:
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ServiceError(f"At most {NOTE_MAX_LENGTH} characters.", code="note_too_long", field=field)
+    return note
+
+
+def person_profile(person: Person, urgency: str | None = None) -> dict:
+    """The person as the eligibility rules see them (never sent anywhere)."""
+    profile: dict = {"sex": person.sex, "is_minor": person.is_minor()}
+    if person.date_of_birth:
+        profile["age"] = age_on(person.date_of_birth, timezone.localdate())
+    needs = person.specific_needs
+    if needs:
+        profile["specific_needs"] = list(needs)
+    if urgency:
+        profile["urgency"] = urgency
+    return profile
+
+
+def _payload_value(person: Person, name: str):
+    if name == "location":
+        parts = [person.location.name if person.location_id else "", person.location_detail or ""]
+        return " — ".join(part for part in parts if part)
+    if name == "date_of_birth":
+        return person.date_of_birth.isoformat() if person.date_of_birth else None
+    if name == "specific_needs":
+        return list(person.specific_needs or [])
+    return getattr(person, name)
+
+
+def _response_due(service: Service, urgency: str, now):
+    hours = service.response_hours(urgency) or DEFAULT_RESPONSE_HOURS[urgency]
+    return now + timedelta(hours=hours)
+
+
+def _grant(referral: Referral, *, psea: bool) -> None:
+    receiving = referral.to_organisation
+    if psea:
+        # SEA reports: the receiving PSEA focal point only, nobody else in that organisation
+        focal_point = _focal_point_of(receiving.id)
+        for perm in ("view_referral", "respond_referral"):
+            assign_perm(f"referrals.{perm}", focal_point, referral)
+    else:
+        for perm in ("view_referral", "respond_referral"):
+            assign_perm(f"referrals.{perm}", receiving.group, referral)
+    for perm in ("view_referral", "manage_referral"):
+        assign_perm(f"referrals.{perm}", referral.from_organisation.group, referral)
+
+
+def _revoke_receiving_grants(referral_ids: Iterable) -> None:
+    """Remove every grant the receiving side holds; the referring organisation keeps its record."""
+    referral_ids = list(referral_ids)
+    sending_groups = Referral.objects.filter(pk__in=referral_ids).values_list(
+        "pk", "from_organisation__group_id"
+    )
+    keep = Q(pk__in=[])
+    for referral_id, group_id in sending_groups:
+        keep |= Q(content_object_id=referral_id, group_id=group_id)
+    ReferralGroupObjectPermission.objects.filter(content_object_id__in=referral_ids).exclude(keep).delete()
+    ReferralUserObjectPermission.objects.filter(content_object_id__in=referral_ids).delete()
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+def _idempotent_existing(organisation: Organisation, idempotency_key: str) -> Referral | None:
+    """The referral this organisation already sent with this key, if any, after taking the key's lock."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise ServiceError(
+            "An idempotency key of 1 to 100 characters is required.", code="invalid", field="idempotency_key"
+        )
+    # serialise two requests with the same key; the unique constraint is the backstop
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"referral:{organisation.id}:{key}"])
+    return Referral.objects.filter(from_organisation=organisation, idempotency_key=key).first()
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    actor,
+    person: Person,
+    consent: ConsentRecord,
+    to_service: Service,
+    from_service: Service | None = None,
+    pathway_link: PathwayLink | None = None,
+    urgency: str = Referral.Urgency.NORMAL,
+    source: str = Referral.Source.INTERNAL,
+    reason_note: str = "",
+    optional_fields: Iterable[str] = (),
+    idempotency_key: str,
+) -> Referral:
+    """Send one consent-checked, minimal-data referral. A repeated ``idempotency_key`` from the same
+    organisation returns the first referral and changes nothing."""
+    membership = _acting_membership(actor)
+    existing = _idempotent_existing(membership.organisation, idempotency_key)
+    if existing is not None:
+        return existing
+    if person.organisation_id != membership.organisation_id:
+        raise NotFound("No such person.", code="person_not_found", field="person")
+    if person.is_erased:
+        raise ServiceError("The person's data has been erased.", code="person_erased", field="person")
+    if from_service is not None and from_service.organisation_id != membership.organisation_id:
+        raise ServiceError(
+            "The referring service must be one of yours.", code="invalid", field="from_service"
+        )
+    return _create_referral(
+        actor=actor,
+        organisation=membership.organisation,
+        person=person,
+        consent=consent,
+        to_service=to_service,
+        from_service=from_service,
+        pathway_link=pathway_link,
+        urgency=urgency,
+        source=source,
+        reason_note=reason_note,
+        optional_fields=optional_fields,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _create_referral(
+    *,
+    actor,
+    organisation: Organisation,
+    person: Person,
+    consent: ConsentRecord,
+    to_service: Service,
+    from_service: Service | None,
+    pathway_link: PathwayLink | None,
+    urgency: str,
+    source: str,
+    reason_note: str,
+    optional_fields: Iterable[str],
+    idempotency_key: str,
+    parent: Referral | None = None,
+) -> Referral:
+    if urgency not in Referral.Urgency.values:
+        raise ServiceError(f"Unknown urgency {urgency!r}.", code="invalid", field="urgency")
+    if source not in Referral.Source.values:
+        raise ServiceError(f"Unknown source {source!r}.", code="invalid", field="source")
+    reason_note = _clean_note(reason_note, "reason_note")
+    if consent.person_id != person.id:
+        raise ServiceError(
+            "The consent record is not this person's.", code="consent_not_for_person", field="consent"
+        )
+
+    # minimal data: what the service needs, as far as the consent (and, onward, the parent) allows
+    consented = set(consent.data_categories)
+    if parent is not None:
+        consented &= set(parent.shared_fields)
+    disclosure = disclosure_for(
+        required=to_service.required_fields,
+        optional_offered=to_service.optional_fields,
+        optional_chosen=optional_fields,
+        consented=consented,
+    )
+    if disclosure.not_offered:
+        raise ServiceError(
+            f"The service does not take: {', '.join(disclosure.not_offered)}.",
+            code="field_not_offered",
+            field="optional_fields",
+        )
+    check = consent.is_valid_for(to_service.category, to_service.organisation, to_service.required_fields)
+    if not check:
+        raise ServiceError(
+            check.message, code=check.code, field="consent", extra={"fields": list(check.fields)}
+        )
+    if disclosure.missing_required:  # onward: covered by consent but never shared with us
+        raise ServiceError(
+            f"The referral you received does not carry: {', '.join(disclosure.missing_required)}.",
+            code="field_not_available",
+            field="to_service",
+            extra={"fields": list(disclosure.missing_required)},
+        )
+
+    # the pathway link, if one is followed
+    profile = person_profile(person, urgency)
+    pathway = None
+    if pathway_link is not None:
+        link = published_link_get(link_id=pathway_link.pk)
+        if from_service is None:
+            raise ServiceError(
+                "Following a pathway link needs the service it starts from.",
+                code="invalid",
+                field="from_service",
+            )
+        why = link_admits(
+            link=link, from_service_id=from_service.id, to_service_id=to_service.id, profile=profile
+        )
+        if why is not None:
+            raise ServiceError(_LINK_MESSAGES[why], code=why, field="pathway_link")
+        pathway, pathway_link = link.pathway, link
+    if consent.recipient_scope == RecipientScope.PATHWAY and pathway is None:
+        raise ServiceError(
+            "The consent covers organisations on a pathway: follow a pathway link to send this referral.",
+            code="consent_not_covering_recipient",
+            field="pathway_link",
+        )
+
+    # the receiving side can take it
+    receiving = to_service.organisation
+    ok, reason = organisation_can_receive_referrals(organisation=receiving)
+    if not ok:
+        raise ServiceError(_RECEIVER_MESSAGES[reason], code=reason, field="to_service")
+    if not to_service.is_active or not to_service.is_accepting_referrals:
+        offers = pathway_alternatives(service=to_service, profile=profile, pathway=pathway)
+        raise ServiceError(
+            f"{to_service.name} is not accepting referrals; the alternatives are listed.",
+            code="service_not_accepting",
+            field="to_service",
+            extra={"alternatives": [_offer_json(offer) for offer in offers]},
+        )
+
+    # the payload snapshot; the note is the narrative and travels only if the consent covers it
+    shared = list(disclosure.shared)
+    note_shared = bool(reason_note) and "narrative" in consented
+    if note_shared and "narrative" not in shared:
+        shared.append("narrative")
+    source_values = parent.payload if parent is not None else None
+    payload = {
+        name: (
+            reason_note
+            if name == "narrative" and note_shared
+            else source_values.get(name)
+            if source_values is not None
+            else _payload_value(person, name)
+        )
+        for name in shared
+    }
+
+    psea = to_service.category.code == PSEA or (pathway is not None and pathway.theme == Pathway.Theme.PSEA)
+    referral = Referral(
+        person=person,
+        consent=consent,
+        from_organisation=organisation,
+        from_user=actor,
+        from_service=from_service,
+        to_service=to_service,
+        to_organisation=receiving,
+        pathway=pathway,
+        pathway_version=pathway.version if pathway else None,
+        pathway_link=pathway_link,
+        parent=parent,
+        source=source,
+        urgency=urgency,
+        shared_fields=shared,
+        payload=payload,
+        has_note=bool(reason_note),
+        note_shared=note_shared,
+        reason_note=reason_note,
+        due_by=_response_due(to_service, urgency, timezone.now()),
+        idempotency_key=idempotency_key.strip(),
+        restricted=psea,
+        assigned_to=_focal_point_of(receiving.id) if psea else None,
+    )
+    referral._history_user = actor
+    referral.save()
+    _grant(referral, psea=psea)
+    _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
+    _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
+    return referral
+
+
+_LINK_MESSAGES = {
+    "link_not_from_service": "The pathway link does not start at the referring service.",
+    "link_not_to_service": "The pathway link does not lead to the chosen service.",
+    "link_condition_not_met": "The person does not meet the eligibility condition of the pathway link.",
+}
+_RECEIVER_MESSAGES = {
+    "organisation_inactive": "The receiving organisation is inactive.",
+    "organisation_without_valid_dsa": "The receiving organisation has no valid data-sharing agreement.",
+    "organisation_without_focal_point": "The receiving organisation has no focal point.",
+}
+
+
+def _offer_json(offer) -> dict:
+    return {
+        "service": str(offer.service.id),
+        "name": offer.service.name,
+        "organisation": offer.service.organisation.acronym,
+        "pathway": str(offer.pathway.id),
+        "distance": offer.distance,
+    }
+
+
+# The state machine -------------------------------------------------------------------------
+
+
+def _authorise(actor, referral: Referral, action: str) -> Membership:
+    membership = _acting_membership(actor)
+    side, perm = TRANSITION_PERMISSIONS[action]
+    side_organisation = referral.to_organisation_id if side == RECEIVING else referral.from_organisation_id
+    if membership.organisation_id != side_organisation or not actor.has_perm(f"referrals.{perm}", referral):
+        raise PermissionDenied(
+            f"Only the {side} side may {action.replace('_', ' ')} this referral.", code="wrong_side"
+        )
+    return membership
+
+
+@transaction.atomic
+def referral_transition(
+    *, actor, referral: Referral, action: str, reason_code: str = "", note: str = "", outcome: str = ""
+) -> Referral:
+    if action not in TRANSITIONS:
+        raise ServiceError(f"Unknown action {action!r}.", code="unknown_action", field="action")
+    referral_get_visible(user=actor, referral_id=referral.pk)  # not visible → 404, before anything else
+    # lock first: two partners may accept at once; the second sees the new state and gets a conflict
+    referral = (
+        Referral.objects.select_for_update()
+        .select_related("to_organisation", "from_organisation")
+        .get(pk=referral.pk)
+    )
+    membership = _authorise(actor, referral, action)
+    sources, target = TRANSITIONS[action]
+    if referral.status not in sources:
+        raise Conflict(
+            f"A referral that is {referral.status} cannot be {action.replace('_', ' ')}d "
+            f"(allowed from: {', '.join(sources)}).",
+            code="invalid_transition",
+        )
+    note = _clean_note(note)
+    if action in REASONS:
+        if reason_code not in REASONS[action]:
+            raise ServiceError(
+                f"A reason is required: one of {', '.join(REASONS[action])}.",
+                code="reason_required",
+                field="reason",
+            )
+        if reason_code == "other" and not note:
+            raise ServiceError("Explain the reason in the note.", code="note_required", field="note")
+    if action == "complete":
+        if outcome not in Referral.Outcome.values:
+            raise ServiceError(
+                f"An outcome is required: one of {', '.join(Referral.Outcome.values)}.",
+                code="outcome_required",
+                field="outcome",
+            )
+        referral.outcome = outcome
+        referral.outcome_note = note
+    previous = referral.status
+    referral.status = target
+    referral._history_user = actor
+    referral.save()
+    _event(
+        referral,
+        EVENT_FOR_ACTION[action],
+        actor=actor,
+        organisation=membership.organisation,
+        from_status=previous,
+        reason_code=reason_code or outcome,
+        note=note,
+    )
+    if action == "withdraw":
+        _revoke_receiving_grants([referral.pk])
+        _notify(
+            referral,
+            Notification.Kind.REFERRAL_WITHDRAWN,
+            _focal_point_of(referral.to_organisation_id),
+            referral.assigned_to,
+        )
+    elif action == "decline":
+        _notify(referral, Notification.Kind.REFERRAL_DECLINED, referral.from_user)
+    elif action == "complete":
+        _notify(referral, Notification.Kind.OUTCOME_RECORDED, referral.from_user)  # closed loop
+    return referral
+
+
+@transaction.atomic
+def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = False) -> Referral:
+    """The receiving focal point gives the referral to one caseworker, optionally hiding it from the rest."""
+    referral_get_visible(user=actor, referral_id=referral.pk)
+    referral = Referral.objects.select_for_update().select_related("to_organisation").get(pk=referral.pk)
+    membership = _authorise(actor, referral, "accept")
+    if membership.role != Membership.Role.FOCAL_POINT:
+        raise PermissionDenied(
+            "Only the receiving focal point assigns referrals.", code="focal_point_required"
+        )
+    if referral.status not in Referral.OPEN_STATUSES:
+        raise Conflict(f"A {referral.status} referral cannot be assigned.", code="invalid_transition")
+    target = Membership.objects.filter(
+        user=caseworker, organisation_id=referral.to_organisation_id, is_active=True, role__in=ACTING_ROLES
+    ).first()
+    if target is None:
+        raise ServiceError(
+            "Assign to an active caseworker of the receiving organisation.",
+            code="invalid_assignee",
+            field="caseworker",
+        )
+    referral.assigned_to = caseworker
+    if restrict and not referral.restricted:
+        group = referral.to_organisation.group
+        ReferralGroupObjectPermission.objects.filter(content_object=referral, group=group).delete()
+        referral.restricted = True
+    if referral.restricted:
+        for user in (caseworker, actor):
+            for perm in ("view_referral", "respond_referral"):
+                assign_perm(f"referrals.{perm}", user, referral)
+    referral._history_user = actor
+    referral.save()
+    _event(
+        referral,
+        ReferralEvent.Kind.ASSIGNED,
+        actor=actor,
+        organisation=membership.organisation,
+        from_status=referral.status,
+        reason_code="restricted" if referral.restricted else "",
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_refer_onward(
+    *,
+    actor,
+    referral: Referral,
+    to_service: Service,
+    idempotency_key: str,
+    urgency: str | None = None,
+    reason_note: str = "",
+    optional_fields: Iterable[str] = (),
+    pathway_link: PathwayLink | None = None,
+) -> Referral:
+    """From an accepted referral, a child referral to another service; the parent stays accepted.
+
+    The receiving organisation does not hold the person: the child rests on the same consent,
+    re-checked for the new recipient, and can carry only what the parent shared with it.
+    """
+    referral_get_visible(user=actor, referral_id=referral.pk)
+    parent = Referral.objects.select_for_update().select_related("consent", "person").get(pk=referral.pk)
+    membership = _authorise(actor, parent, "refer_onward")
+    existing = _idempotent_existing(membership.organisation, idempotency_key)
+    if existing is not None:
+        return existing
+    if parent.status != S.ACCEPTED:
+        raise Conflict("Only an accepted referral can be referred onward.", code="invalid_transition")
+    if parent.payload_erased_at is not None:
+        raise Conflict("The shared data of this referral has been erased.", code="payload_erased")
+    child = _create_referral(
+        actor=actor,
+        organisation=membership.organisation,
+        person=parent.person,
+        consent=parent.consent,
+        to_service=to_service,
+        from_service=parent.to_service,
+        pathway_link=pathway_link,
+        urgency=urgency or parent.urgency,
+        source=Referral.Source.INTERNAL,
+        reason_note=reason_note,
+        optional_fields=optional_fields,
+        idempotency_key=idempotency_key,
+        parent=parent,
+    )
+    _event(
+        parent,
+        ReferralEvent.Kind.REFERRED_ONWARD,
+        actor=actor,
+        organisation=membership.organisation,
+        from_status=parent.status,
+        reason_code=child.reference,
+    )
+    return child
+
+
+# Escalation, information, access log ------------------------------------------------------
+
+
+@transaction.atomic
+def referrals_escalate_overdue(*, now=None) -> int:
+    """Mark referrals with no answer by their due date and tell both sides; each is escalated once."""
+    now = now or timezone.now()
+    overdue = list(
+        Referral.objects.select_for_update(skip_locked=True)
+        .filter(status__in=Referral.AWAITING_ANSWER, due_by__lt=now, escalated_at__isnull=True)
+        .select_related("from_user")
+    )
+    for referral in overdue:
+        referral.escalated_at = now
+        referral.save(update_fields=["escalated_at", "updated_at"])
+        _event(referral, ReferralEvent.Kind.ESCALATED, from_status=referral.status)
+        _notify(
+            referral,
+            Notification.Kind.REFERRAL_ESCALATED,
+            referral.from_user,
+            _focal_point_of(referral.to_organisation_id),
+        )
+    return len(overdue)
+
+
+@transaction.atomic
+def information_given(*, actor, service: Service, channel: str) -> InformationGiven:
+    """Someone was given a service's contact details: counted, with no personal data at all."""
+    membership = _acting_membership(actor)
+    if channel not in InformationGiven.Channel.values:
+        raise ServiceError(
+            f"Unknown channel {channel!r}; one of {', '.join(InformationGiven.Channel.values)}.",
+            code="invalid",
+            field="channel",
+        )
+    return InformationGiven.objects.create(
+        service=service, channel=channel, organisation=membership.organisation, actor=actor
+    )
+
+
+def payload_read(*, user, referrals: Iterable[Referral], api: str) -> None:
+    """Log that ``user`` read these referrals' payloads: one bulk insert for the whole request."""
+    membership = membership_active(user=user)
+    rows = [
+        AccessLog(
+            referral_id=referral.pk,
+            user=user,
+            organisation_id=membership.organisation_id if membership else None,
+            fields=list(referral.shared_fields),
+            api=api,
+        )
+        for referral in referrals
+        if referral.payload_erased_at is None and referral.shared_fields
+    ]
+    if rows:
+        AccessLog.objects.bulk_create(rows)
+
+
+# The consent cascade -----------------------------------------------------------------------
+
+
+def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
+    now = timezone.now()
+    for referral in referrals:
+        previous = referral.status
+        if referral.is_open:
+            referral.status = S.WITHDRAWN
+        referral.payload = None
+        referral.reason_note = ""
+        referral.outcome_note = ""
+        referral.payload_erased_at = now
+        referral._history_user = actor
+        referral.save()
+        if previous != referral.status:
+            _event(referral, kind, actor=actor, from_status=previous, reason_code="consent_withdrawn")
+        _event(referral, ReferralEvent.Kind.PAYLOAD_ERASED, actor=actor, from_status=referral.status)
+        _notify(referral, Notification.Kind.REFERRAL_WITHDRAWN, _focal_point_of(referral.to_organisation_id))
+    ids = [referral.pk for referral in referrals]
+    # free-text notes on events may name the person too
+    ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
+    _revoke_receiving_grants(ids)
+
+
+def on_consent_withdrawn(*, record, lineage, actor) -> None:
+    referrals = list(Referral.objects.select_for_update().filter(consent_id__in=lineage).order_by("pk"))
+    _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
+
+
+def on_person_erased(*, person, actor) -> None:
+    referrals = list(Referral.objects.select_for_update().filter(person=person).order_by("pk"))
+    _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
+
+
+def export_for_person(*, person) -> list[dict]:
+    return [
+        {
+            "reference": referral.reference,
+            "to_service": referral.to_service.name,
+            "to_organisation": referral.to_organisation.acronym,
+            "status": referral.status,
+            "urgency": referral.urgency,
+            "shared_fields": list(referral.shared_fields),
+            "payload": referral.payload,
+            "created_at": referral.created_at.isoformat(),
+            "events": [
+                {"kind": event.kind, "at": event.at.isoformat(), "reason": event.reason_code}
+                for event in referral.events.all()
+            ],
+        }
+        for referral in Referral.objects.filter(person=person)
+        .select_related("to_service", "to_organisation")
+        .prefetch_related("events")
+    ]
