@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
@@ -23,15 +23,12 @@ from referrals.models import (
     ReferralUserObjectPermission,
 )
 
-_permission_ids: dict[str, int] = {}
 
-
-def permission_id(codename: str) -> int:
-    if codename not in _permission_ids:
-        _permission_ids[codename] = Permission.objects.get(
-            content_type__app_label="referrals", codename=codename
-        ).pk
-    return _permission_ids[codename]
+def permission_id(codename: str):
+    """The permission's id as a subquery: PostgreSQL evaluates it once per statement (an InitPlan)."""
+    return Subquery(
+        Permission.objects.filter(content_type__app_label="referrals", codename=codename).values("pk")[:1]
+    )
 
 
 def referral_list_visible(*, user: AbstractBaseUser, permission: str = "view_referral") -> QuerySet[Referral]:

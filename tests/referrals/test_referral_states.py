@@ -1,0 +1,341 @@
+"""The state machine, assignment, onward referral and escalation, through the services."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from referrals import services
+from referrals.models import InformationGiven, Notification, Referral, ReferralEvent
+from referrals.selectors import referral_get_visible, referral_list_visible
+from referrals.services import TRANSITION_PERMISSIONS, TRANSITIONS
+from tests.factories import ServiceFactory
+from tests.referrals.referral_setup import build_world
+
+pytestmark = pytest.mark.django_db
+
+STATES = [choice for choice in Referral.Status.values]
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def put_in_state(referral: Referral, state: str) -> Referral:
+    fields = {"status": state}
+    if state in ("completed", "closed"):
+        fields["outcome"] = "service_provided"
+    Referral.objects.filter(pk=referral.pk).update(**fields)
+    referral.refresh_from_db()
+    return referral
+
+
+def arguments_for(action: str) -> dict:
+    return {
+        "decline": {"reason_code": "no_capacity"},
+        "withdraw": {"reason_code": "person_request"},
+        "complete": {"outcome": "service_provided", "note": "first session held"},
+    }.get(action, {})
+
+
+def right_side(world, action: str):
+    side, _perm = TRANSITION_PERMISSIONS[action]
+    return world.b.caseworker if side == "receiving" else world.a.caseworker
+
+
+def wrong_side(world, action: str):
+    side, _perm = TRANSITION_PERMISSIONS[action]
+    return world.a.caseworker if side == "receiving" else world.b.caseworker
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_transition_table_walk(world, state, action):
+    referral = put_in_state(world.send(), state)
+    sources, target = TRANSITIONS[action]
+    if state in sources:
+        result = services.referral_transition(
+            actor=right_side(world, action), referral=referral, action=action, **arguments_for(action)
+        )
+        assert result.status == target
+        event = result.events.order_by("-at").first()
+        assert (event.from_status, event.to_status) == (state, target)
+    else:
+        with pytest.raises(Conflict) as exc:
+            services.referral_transition(
+                actor=right_side(world, action), referral=referral, action=action, **arguments_for(action)
+            )
+        assert exc.value.code == "invalid_transition"
+        referral.refresh_from_db()
+        assert referral.status == state
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_the_other_side_cannot_take_an_action(world, action):
+    sources, _target = TRANSITIONS[action]
+    referral = put_in_state(world.send(), sources[0])
+    with pytest.raises(PermissionDenied) as exc:
+        services.referral_transition(
+            actor=wrong_side(world, action), referral=referral, action=action, **arguments_for(action)
+        )
+    assert exc.value.code == "wrong_side"
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_an_organisation_that_is_not_a_party_gets_not_found(world, action):
+    sources, _target = TRANSITIONS[action]
+    referral = put_in_state(world.send(), sources[0])
+    for actor in (world.c.focal_point, world.c.caseworker):
+        with pytest.raises(NotFound):
+            services.referral_transition(
+                actor=actor, referral=referral, action=action, **arguments_for(action)
+            )
+
+
+@pytest.mark.parametrize("action", ["accept", "withdraw"])
+def test_viewers_cannot_act(world, action):
+    referral = world.send()
+    viewer = world.b.viewer if action == "accept" else world.a.viewer
+    assert referral_get_visible(user=viewer, referral_id=referral.pk) == referral
+    with pytest.raises(PermissionDenied) as exc:
+        services.referral_transition(actor=viewer, referral=referral, action=action, **arguments_for(action))
+    assert exc.value.code == "role_cannot_act"
+
+
+@pytest.mark.parametrize(
+    ("action", "code"), [("decline", "reason_required"), ("withdraw", "reason_required")]
+)
+def test_decline_and_withdraw_need_a_reason(world, action, code):
+    referral = world.send()
+    with pytest.raises(ServiceError) as exc:
+        services.referral_transition(actor=right_side(world, action), referral=referral, action=action)
+    assert exc.value.code == code
+    with pytest.raises(ServiceError) as exc:
+        services.referral_transition(
+            actor=right_side(world, action), referral=referral, action=action, reason_code="other"
+        )
+    assert exc.value.code == "note_required"
+
+
+def test_complete_needs_an_outcome_that_the_referrer_learns(world):
+    referral = put_in_state(world.send(), "accepted")
+    with pytest.raises(ServiceError) as exc:
+        services.referral_transition(actor=world.b.caseworker, referral=referral, action="complete")
+    assert exc.value.code == "outcome_required"
+    services.referral_transition(
+        actor=world.b.caseworker, referral=referral, action="complete", outcome="person_unreachable"
+    )
+    seen_by_referrer = referral_get_visible(user=world.a.caseworker2, referral_id=referral.pk)
+    assert seen_by_referrer.outcome == "person_unreachable"
+    assert Notification.objects.filter(
+        referral=referral, kind="outcome_recorded", recipient=world.a.caseworker
+    )
+
+
+def test_withdrawing_a_referral_removes_the_receivers_access(world):
+    referral = world.send()
+    services.referral_transition(
+        actor=world.a.caseworker, referral=referral, action="withdraw", reason_code="sent_in_error"
+    )
+    with pytest.raises(NotFound):
+        referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
+    assert referral_get_visible(user=world.a.caseworker, referral_id=referral.pk).status == "withdrawn"
+
+
+# Assignment and restriction ------------------------------------------------------------------
+
+
+def test_focal_point_assigns_and_restricts_to_one_caseworker(world):
+    referral = world.send()
+    services.referral_assign(
+        actor=world.b.focal_point, referral=referral, caseworker=world.b.caseworker, restrict=True
+    )
+    assert referral_get_visible(user=world.b.caseworker, referral_id=referral.pk)
+    assert referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
+    for outsider in (world.b.caseworker2, world.b.viewer):
+        with pytest.raises(NotFound):
+            referral_get_visible(user=outsider, referral_id=referral.pk)
+        with pytest.raises(NotFound):
+            services.referral_transition(actor=outsider, referral=referral, action="accept")
+    services.referral_transition(actor=world.b.caseworker, referral=referral, action="accept")
+
+
+def test_only_the_receiving_focal_point_assigns(world):
+    referral = world.send()
+    with pytest.raises(PermissionDenied):
+        services.referral_assign(actor=world.b.caseworker, referral=referral, caseworker=world.b.caseworker2)
+    with pytest.raises(ServiceError) as exc:
+        services.referral_assign(actor=world.b.focal_point, referral=referral, caseworker=world.c.caseworker)
+    assert exc.value.code == "invalid_assignee"
+
+
+def test_psea_referral_is_visible_to_the_receiving_focal_point_only(world):
+    from tests.factories import ServiceCategoryFactory
+
+    psea = ServiceFactory(
+        organisation=world.b, category=ServiceCategoryFactory(code="psea"), required_fields=["given_name"]
+    )
+    from tests.factories import ConsentRecordFactory
+
+    # the world's consent covers GBV case management only
+
+    consent = ConsentRecordFactory(
+        person=world.person,
+        recipient_scope="named",
+        recipients=[world.b.id],
+        purposes=["psea"],
+        data_categories=["given_name", "phone"],
+    )
+    referral = world.send(consent=consent, to_service=psea)
+    assert referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
+    for user in (world.b.caseworker, world.b.caseworker2, world.b.viewer):
+        with pytest.raises(NotFound):
+            referral_get_visible(user=user, referral_id=referral.pk)
+
+
+# The selector and has_perm agree ------------------------------------------------------------
+
+
+def test_selector_and_has_perm_agree_on_every_referral_for_every_user(world):
+    plain = world.send()
+    restricted = world.send()
+    services.referral_assign(
+        actor=world.b.focal_point, referral=restricted, caseworker=world.b.caseworker, restrict=True
+    )
+    withdrawn = world.send()
+    services.referral_transition(
+        actor=world.a.caseworker, referral=withdrawn, action="withdraw", reason_code="other", note="dup"
+    )
+    users = [
+        getattr(org, role)
+        for org in (world.a, world.b, world.c)
+        for role in ("focal_point", "caseworker", "caseworker2", "viewer")
+    ]
+    for user in users:
+        visible = set(referral_list_visible(user=user).values_list("pk", flat=True))
+        for referral in (plain, restricted, withdrawn):
+            fresh = type(user).objects.get(pk=user.pk)  # no cached permissions
+            assert (referral.pk in visible) == fresh.has_perm("referrals.view_referral", referral), (
+                user,
+                referral,
+            )
+
+
+def test_visible_list_is_one_query(world, django_assert_num_queries):
+    for _ in range(3):
+        world.send()
+    user = type(world.b.caseworker).objects.get(pk=world.b.caseworker.pk)
+    from partners.selectors import membership_active
+
+    membership_active(user=user)
+    with django_assert_num_queries(1):
+        assert len(list(referral_list_visible(user=user))) == 3
+
+
+# Onward referral ---------------------------------------------------------------------------
+
+
+def test_refer_onward_rechecks_the_consent_for_the_new_recipient(world):
+    referral = put_in_state(world.send(), "accepted")
+    service_c = ServiceFactory(
+        organisation=world.c, category=world.service_b.category, required_fields=["given_name"]
+    )
+    with pytest.raises(ServiceError) as exc:  # the consent names B only
+        services.referral_refer_onward(
+            actor=world.b.caseworker, referral=referral, to_service=service_c, idempotency_key="on-1"
+        )
+    assert exc.value.code == "consent_not_covering_recipient"
+    assert not Referral.objects.filter(parent=referral).exists()
+
+
+def test_refer_onward_creates_a_child_carrying_only_what_the_parent_shared(world):
+    from tests.factories import ConsentRecordFactory
+
+    consent = ConsentRecordFactory(
+        person=world.person,
+        recipient_scope="named",
+        recipients=[world.b.id, world.c.id],
+        purposes=["gbv_case_management"],
+        data_categories=["given_name", "phone", "best_time_to_call"],
+    )
+    parent = put_in_state(world.send(consent=consent), "accepted")  # shares given_name, phone
+    service_c = ServiceFactory(
+        organisation=world.c,
+        category=world.service_b.category,
+        required_fields=["given_name"],
+        optional_fields=["phone", "best_time_to_call"],
+    )
+    child = services.referral_refer_onward(
+        actor=world.b.caseworker,
+        referral=parent,
+        to_service=service_c,
+        idempotency_key="on-2",
+        optional_fields=["phone", "best_time_to_call"],
+    )
+    assert (child.parent, child.from_organisation, child.to_organisation) == (parent, world.b, world.c)
+    # best_time_to_call is consented but B never received it, so it cannot pass it on
+    assert child.payload == {"given_name": "Amal", "phone": "+254700111222"}
+    parent.refresh_from_db()
+    assert parent.status == "accepted"
+    assert parent.events.filter(kind="referred_onward").exists()
+    assert referral_get_visible(user=world.c.caseworker, referral_id=child.pk) == child
+
+
+def test_only_accepted_referrals_go_onward(world):
+    referral = world.send()
+    with pytest.raises(Conflict):
+        services.referral_refer_onward(
+            actor=world.b.caseworker, referral=referral, to_service=world.service_b, idempotency_key="x"
+        )
+
+
+# Escalation and information -------------------------------------------------------------------
+
+
+def test_escalate_overdue_once_for_sender_and_receiving_focal_point(world):
+    late = world.send()
+    on_time = world.send()
+    answered = world.send()
+    services.referral_transition(actor=world.b.caseworker, referral=answered, action="accept")
+    Referral.objects.filter(pk__in=[late.pk, answered.pk]).update(due_by=timezone.now() - timedelta(hours=1))
+    call_command("escalate_overdue", stdout=StringIO())
+    call_command("escalate_overdue", stdout=StringIO())
+    assert list(ReferralEvent.objects.filter(kind="escalated").values_list("referral", flat=True)) == [
+        late.pk
+    ]
+    recipients = set(
+        Notification.objects.filter(referral=late, kind="referral_escalated").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert recipients == {world.a.caseworker.pk, world.b.focal_point.pk}
+    late.refresh_from_db()
+    on_time.refresh_from_db()
+    assert late.is_overdue and late.status == "sent" and not on_time.is_overdue
+    services.referral_transition(actor=world.b.caseworker, referral=late, action="accept")  # still answerable
+
+
+def test_information_given_is_counted_without_personal_data(world):
+    record = services.information_given(actor=world.a.caseworker, service=world.service_b, channel="phone")
+    assert (record.service, record.organisation, record.channel) == (world.service_b, world.a, "phone")
+    with pytest.raises(ServiceError) as exc:
+        services.information_given(actor=world.a.caseworker, service=world.service_b, channel="pigeon")
+    assert exc.value.field == "channel"
+    assert InformationGiven.objects.count() == 1
+
+
+def test_payload_reads_are_logged_in_one_insert(world, django_assert_num_queries):
+    referrals = [world.send() for _ in range(4)]
+    reader = world.b.caseworker
+    from partners.selectors import membership_active
+
+    membership_active(user=reader)
+    with django_assert_num_queries(1):
+        services.payload_read(user=reader, referrals=referrals, api="rest")
+    from referrals.models import AccessLog
+
+    assert AccessLog.objects.filter(user=reader, organisation=world.b).count() == 4
