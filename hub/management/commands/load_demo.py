@@ -8,6 +8,7 @@ from django.db import transaction
 from consent.demo import load_consent_demo
 from hub.local_state import BASE_DIR, VAR_DIR
 from partners.demo import load_directory
+from referrals.demo import load_demo_referrals
 from referrals.pathway_demo import load_demo_pathways
 
 LOGINS_FILE = VAR_DIR / "demo_logins.json"
@@ -32,6 +33,8 @@ class Command(BaseCommand):
                     + (f" as a draft: {[p['code'] for p in problems]}" if problems else "")
                 )
             load_consent_demo()
+            for referral in load_demo_referrals():
+                self.stdout.write(f"Referral {referral.reference} to {referral.to_service.name}")
         if new_logins:
             logins.update(new_logins)
             VAR_DIR.mkdir(mode=0o700, exist_ok=True)
