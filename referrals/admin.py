@@ -14,7 +14,7 @@ from partners.errors import ServiceError
 from partners.selectors import is_platform_admin
 from referrals import pathway_services as services
 from referrals.conditions import describe
-from referrals.models import Pathway, PathwayLink, PathwayStep
+from referrals.models import InformationGiven, Notification, Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import pathway_export, pathway_problems
 
 
@@ -198,3 +198,34 @@ def _link_fields(link: PathwayLink) -> dict:
     return {
         key: getattr(link, key) for key in ("key", "from_step", "to_step", "condition", "preference", "note")
     }
+
+
+# Referrals are worked through the APIs, where every read is permission-scoped and logged; the
+# admin shows only what carries no personal data: the notification outbox and information given.
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "reference", "recipient", "sent_at"]
+    list_filter = ["kind", "sent_at"]
+    readonly_fields = ["recipient", "kind", "referral", "reference", "link", "created_at", "sent_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InformationGiven)
+class InformationGivenAdmin(admin.ModelAdmin):
+    list_display = ["at", "service", "channel", "organisation"]
+    list_filter = ["channel", "organisation", "service__category"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
