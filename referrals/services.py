@@ -452,8 +452,7 @@ def referral_transition(
     sources, target = TRANSITIONS[action]
     if referral.status not in sources:
         raise Conflict(
-            f"A referral that is {referral.status} cannot be {action.replace('_', ' ')}d "
-            f"(allowed from: {', '.join(sources)}).",
+            f"Cannot {action} a referral that is {referral.status} (allowed from: {', '.join(sources)}).",
             code="invalid_transition",
         )
     note = _clean_note(note)
