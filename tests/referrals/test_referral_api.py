@@ -292,6 +292,9 @@ def test_closed_loop_through_http(world, referral, api):
     assert a.post(url(referral, "close")).status_code == 200
     response = b.post(url(referral, "accept"))
     assert response.status_code == 409 and error(response)["code"] == "invalid_transition"
+    assert error(response)["message"] == (
+        "Cannot accept a referral that is closed (allowed from: sent, acknowledged)."
+    )
     events = a.get(url(referral, "events")).json()
     assert [e["kind"] for e in events] == ["sent", "acknowledged", "accepted", "completed", "closed"]
     assert events[2]["note"] == "first appointment Monday"
