@@ -164,6 +164,10 @@ SPECTACULAR_SETTINGS = {
         "ConsentRecordStatusEnum": "consent.models.ConsentRecord.Status",
         "DataSubjectRequestStatusEnum": "consent.models.DataSubjectRequest.Status",
         "PathwayStatusEnum": "referrals.models.Pathway.Status",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
+        "AccessLogApiEnum": "referrals.models.AccessLog.Api",
+        "InformationGivenChannelEnum": "referrals.models.InformationGiven.Channel",
     },
 }
 

@@ -230,6 +230,7 @@ def referral_send(
     membership = _acting_membership(actor)
     existing = _idempotent_existing(membership.organisation, idempotency_key)
     if existing is not None:
+        existing.replayed = True  # callers can answer "already done" instead of "created"
         return existing
     if person.organisation_id != membership.organisation_id:
         raise NotFound("No such person.", code="person_not_found", field="person")
@@ -300,14 +301,14 @@ def _create_referral(
     check = consent.is_valid_for(to_service.category, to_service.organisation, to_service.required_fields)
     if not check:
         raise ServiceError(
-            check.message, code=check.code, field="consent", extra={"fields": list(check.fields)}
+            check.message, code=check.code, field="consent", extra={"missing_fields": list(check.fields)}
         )
     if disclosure.missing_required:  # onward: covered by consent but never shared with us
         raise ServiceError(
             f"The referral you received does not carry: {', '.join(disclosure.missing_required)}.",
             code="field_not_available",
             field="to_service",
-            extra={"fields": list(disclosure.missing_required)},
+            extra={"missing_fields": list(disclosure.missing_required)},
         )
 
     # the pathway link, if one is followed
@@ -451,8 +452,7 @@ def referral_transition(
     sources, target = TRANSITIONS[action]
     if referral.status not in sources:
         raise Conflict(
-            f"A referral that is {referral.status} cannot be {action.replace('_', ' ')}d "
-            f"(allowed from: {', '.join(sources)}).",
+            f"Cannot {action} a referral that is {referral.status} (allowed from: {', '.join(sources)}).",
             code="invalid_transition",
         )
     note = _clean_note(note)
@@ -567,6 +567,7 @@ def referral_refer_onward(
     membership = _authorise(actor, parent, "refer_onward")
     existing = _idempotent_existing(membership.organisation, idempotency_key)
     if existing is not None:
+        existing.replayed = True
         return existing
     if parent.status != S.ACCEPTED:
         raise Conflict("Only an accepted referral can be referred onward.", code="invalid_transition")

@@ -1,7 +1,13 @@
+from django.urls import path
+
 from partners.urls import OptionalSlashRouter
-from referrals import pathway_api
+from referrals import api, pathway_api
 
 router = OptionalSlashRouter()
 router.register("pathways", pathway_api.PathwayViewSet, basename="pathway")
+router.register("referrals", api.ReferralViewSet, basename="referral")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("information-given", api.InformationGivenView.as_view(), name="information-given"),
+]
