@@ -108,6 +108,8 @@ def run() -> None:
     from partners.models import Operation, Service
 
     print(f"HSDS import/export, {SERVICES} services")
+    # a database of its own: never the demo's, never the test suite's
+    connection.settings_dict["TEST"]["NAME"] = "benchmark_hsds"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         Operation.objects.create(name="Benchmark operation", country_code="UG")

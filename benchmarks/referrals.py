@@ -38,6 +38,8 @@ def run() -> None:
     from guardian.shortcuts import get_objects_for_user
 
     print(f"Referral inbox, {REFERRALS:,} referrals between {ORGANISATIONS} organisations")
+    # a database of its own: never the demo's, never the test suite's
+    connection.settings_dict["TEST"]["NAME"] = "benchmark_referrals"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         from referrals.models import Referral, ReferralGroupObjectPermission
@@ -105,22 +107,29 @@ def run() -> None:
         print(f"  built in {time.perf_counter() - start:.0f} s")
 
         caseworker = member(organisations[5])
-        ours_ms, ours = _timed(
-            lambda: [
+        receiving = organisations[5].id
+
+        def ours(received_only: bool):
+            queryset = with_details(referral_list_visible(user=caseworker))
+            if received_only:
+                queryset = queryset.filter(to_organisation_id=receiving)
+            return [r.pk for r in queryset.order_by("-created_at")[:PAGE]]
+
+        def guardians():
+            queryset = get_objects_for_user(caseworker, "referrals.view_referral", klass=Referral)
+            return [
                 r.pk
-                for r in with_details(referral_list_visible(user=caseworker)).order_by("-created_at")[:PAGE]
+                for r in with_details(queryset.filter(to_organisation_id=receiving)).order_by("-created_at")[
+                    :PAGE
+                ]
             ]
-        )
-        theirs_ms, theirs = _timed(
-            lambda: [
-                r.pk
-                for r in get_objects_for_user(caseworker, "referrals.view_referral", klass=Referral)
-                .select_related("from_organisation", "to_service")
-                .order_by("-created_at")[:PAGE]
-            ]
-        )
-        assert ours == theirs, "the two ways disagree"
-        print(f"  inbox page of {PAGE}, our selector (organisation index + grant join): {ours_ms:7.1f} ms")
-        print(f"  inbox page of {PAGE}, guardian get_objects_for_user:                 {theirs_ms:7.1f} ms")
+
+        inbox_ms, inbox = _timed(lambda: ours(True))
+        guardian_ms, guardian = _timed(guardians)
+        both_ms, _both = _timed(lambda: ours(False))
+        assert inbox == guardian, "the two ways disagree"
+        print(f"  inbox page of {PAGE}, our selector (index on receiver, newest first): {inbox_ms:7.1f} ms")
+        print(f"  inbox page of {PAGE}, guardian get_objects_for_user:                 {guardian_ms:7.1f} ms")
+        print(f"  sent + received page of {PAGE}, our selector:                        {both_ms:7.1f} ms")
     finally:
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)

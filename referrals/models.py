@@ -240,6 +240,9 @@ class Referral(models.Model):
             ),
         ]
         indexes = [
+            # newest first per side: an inbox page stops after 50 index entries instead of sorting all
+            models.Index(fields=["to_organisation", "-created_at"], name="referral_received_idx"),
+            models.Index(fields=["from_organisation", "-created_at"], name="referral_sent_idx"),
             models.Index(fields=["to_organisation", "status", "-created_at"], name="referral_inbox_idx"),
             models.Index(fields=["from_organisation", "status", "-created_at"], name="referral_outbox_idx"),
             models.Index(
