@@ -309,9 +309,6 @@ def bring_to(world, state: str) -> Referral:
     return referral
 
 
-FLAG_OF = {"referOnward": "referOnward"}
-
-
 @pytest.mark.parametrize("state", STATES)
 def test_mutation_matrix_by_side_state_and_role_and_viewer_can_agrees(gql, state):
     world = build_world()
@@ -582,6 +579,21 @@ def test_an_erased_payload_is_null_and_not_logged(gql, world):
     data = ok(gql(world.a.caseworker, REFERRAL, {"id": gid("Referral", referral)})[1])["referral"]
     assert data["payload"] is None and data["sharedFields"] == [] and data["status"] == "WITHDRAWN"
     assert not AccessLog.objects.exists()
+
+
+def test_no_payload_leaves_when_its_access_log_cannot_be_written(gql, world, monkeypatch):
+    world.send()
+
+    def broken(**_kwargs):
+        raise RuntimeError("access log unavailable")
+
+    monkeypatch.setattr(services, "payload_read", broken)
+    _status, body = gql(
+        world.b.caseworker, "{ referralInbox(first: 5) { edges { node { payload { phone } } } } }"
+    )
+    assert body.get("data") is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["internal_error"]
+    assert "+254700111222" not in str(body) and "access log unavailable" not in str(body)
 
 
 # Limits apply to the inbox ----------------------------------------------------------------------
