@@ -10,7 +10,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from rest_framework.exceptions import AuthenticationFailed
 
 from hub.auth import authenticate_api_request
@@ -76,7 +76,24 @@ class HubGraphQLView(GraphQLView):
             page_size=MAX_PAGE_SIZE,
             introspection=settings.GRAPHQL_INTROSPECTION,
         )
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        # resolvers may register work for the end of the request (the payload access log: one bulk
+        # insert for every payload read); if that work fails, no data leaves without its record
+        request.graphql_on_complete = []
+        result = super().execute_graphql_request(
+            request, data, query, variables, operation_name, show_graphiql
+        )
+        try:
+            for callback in request.graphql_on_complete:
+                callback()
+        except Exception:
+            logger.exception("GraphQL end-of-request work failed; the answer is withheld")
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError("Internal error; it has been logged.", extensions={"code": "internal_error"})
+                ],
+            )
+        return result
 
     @staticmethod
     def format_error(error):

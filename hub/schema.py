@@ -2,12 +2,18 @@
 
 import graphene
 
+from hub.graphql_node import NodeQueries
 from partners.schema import PartnerQueries
 from referrals.pathway_schema import PathwayQueries
+from referrals.schema import ReferralMutations, ReferralQueries
 
 
-class Query(PartnerQueries, PathwayQueries, graphene.ObjectType):
+class Query(PartnerQueries, PathwayQueries, ReferralQueries, NodeQueries, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(ReferralMutations, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

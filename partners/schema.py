@@ -6,7 +6,13 @@ from graphene_django import DjangoObjectType
 
 from partners.connections import CountedConnection, PageArguments, connection_from_queryset
 from partners.models import Location, Organisation, Service, ServiceCategory
-from partners.selectors import is_platform_admin, membership_active, service_list_visible
+from partners.selectors import (
+    is_platform_admin,
+    location_list_visible,
+    membership_active,
+    organisation_list_visible,
+    service_list_visible,
+)
 
 
 class OrganisationType(DjangoObjectType):
@@ -15,6 +21,12 @@ class OrganisationType(DjangoObjectType):
         name = "Organisation"
         interfaces = (relay.Node,)
         fields = ("id", "name", "acronym", "kind", "partnership", "is_active")
+
+    # node(id:) goes through the selector; get_queryset is left alone so foreign keys to this type
+    # resolve from their joined rows instead of one get_node query each
+    @classmethod
+    def get_node(cls, info, id):
+        return organisation_list_visible(user=info.context.user).filter(pk=id).first()
 
 
 class ServiceCategoryType(DjangoObjectType):
@@ -30,6 +42,10 @@ class LocationType(DjangoObjectType):
         name = "Location"
         interfaces = (relay.Node,)
         fields = ("id", "name", "kind", "pcode")
+
+    @classmethod
+    def get_node(cls, info, id):
+        return location_list_visible(user=info.context.user).filter(pk=id).first()
 
 
 class ServiceType(DjangoObjectType):
@@ -59,6 +75,10 @@ class ServiceType(DjangoObjectType):
             "response_hours_urgent",
             "response_hours_normal",
         )
+
+    @classmethod
+    def get_node(cls, info, id):
+        return service_list_visible(user=info.context.user).filter(pk=id).first()
 
     def resolve_locations(self, info):
         return self.locations.all()

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from partners.models import Membership, Organisation, Service
+from partners.models import Location, Membership, Organisation, Service
 
 
 def is_platform_admin(user: AbstractBaseUser) -> bool:
@@ -60,6 +60,13 @@ def service_list_visible(*, user: AbstractBaseUser) -> QuerySet[Service]:
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     return queryset.filter(organisation__is_active=True)
+
+
+def location_list_visible(*, user: AbstractBaseUser) -> QuerySet[Location]:
+    """Places of the directory: readable by members of an organisation and platform admins."""
+    if is_platform_admin(user) or membership_active(user=user) is not None:
+        return Location.objects.all()
+    return Location.objects.none()
 
 
 def organisation_can_receive_referrals(*, organisation: Organisation) -> tuple[bool, str | None]:

@@ -1,0 +1,713 @@
+"""GraphQL for referrals: the inbox, the sent list, one referral, and the responses.
+
+Thin adapters: visibility comes from ``referrals.selectors`` (the same selector as REST), every
+write is a call to ``referrals.services``. What a list shows costs a fixed number of queries:
+the page is fetched with its foreign keys joined, and the first row that needs its events or its
+``viewerCan`` flags loads them for the whole page at once (one prefetch, one permission checker per
+request). Reading a payload is recorded in the access log with one bulk insert per request.
+"""
+
+from __future__ import annotations
+
+import graphene
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from graphene import relay
+from graphene.utils.str_converters import to_camel_case
+from graphene_django import DjangoObjectType
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphql_relay import from_global_id, to_global_id
+
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset
+from partners.errors import NotFound, ServiceError
+from partners.models import Membership
+from partners.schema import OrganisationType, ServiceType
+from partners.selectors import membership_active, membership_list_visible, service_list_visible
+from partners.vocabulary import DISCLOSURE_FIELDS
+from referrals import services
+from referrals.models import PathwayLink, Referral, ReferralEvent
+from referrals.pathway_schema import PathwayStepType, PathwayType
+from referrals.selectors import (
+    overdue_filter,
+    permission_checker,
+    referral_get_visible,
+    referral_list_visible,
+    with_details,
+)
+
+ReferralStatusEnum = graphene.Enum.from_enum(Referral.Status, name="ReferralStatus")
+ReferralUrgencyEnum = graphene.Enum.from_enum(Referral.Urgency, name="ReferralUrgency")
+ReferralSourceEnum = graphene.Enum.from_enum(Referral.Source, name="ReferralSource")
+ReferralOutcomeEnum = graphene.Enum.from_enum(Referral.Outcome, name="ReferralOutcome")
+ReferralEventKindEnum = graphene.Enum.from_enum(ReferralEvent.Kind, name="ReferralEventKind")
+
+
+# Request-scoped helpers ------------------------------------------------------------------------
+
+
+def _user(info):
+    return info.context.user
+
+
+def _membership(info) -> Membership | None:
+    return membership_active(user=_user(info))  # cached on the user: one query per request
+
+
+def _page(referral: Referral) -> list[Referral]:
+    """The rows fetched together with ``referral``: what the first lazy load covers."""
+    return getattr(referral, "_graphql_page", None) or [referral]
+
+
+def _mark_page(rows: list[Referral]) -> list[Referral]:
+    for row in rows:
+        row._graphql_page = rows
+    return rows
+
+
+def _events(referral: Referral) -> list[ReferralEvent]:
+    if not hasattr(referral, "_graphql_events"):
+        prefetch_related_objects(
+            [row for row in _page(referral) if not hasattr(row, "_graphql_events")],
+            Prefetch(
+                "events",
+                queryset=ReferralEvent.objects.select_related("organisation", "actor").order_by("at", "id"),
+                to_attr="_graphql_events",
+            ),
+        )
+    return referral._graphql_events
+
+
+def _checker(info, referral: Referral):
+    """One guardian checker per request; each page's grants are prefetched once."""
+    state = getattr(info.context, "_referral_checker", None)
+    if state is None:
+        state = info.context._referral_checker = {"checker": None, "prefetched": set()}
+    if referral.pk not in state["prefetched"]:
+        page = [row for row in _page(referral) if row.pk not in state["prefetched"]]
+        if state["checker"] is None:
+            state["checker"] = permission_checker(user=_user(info), referrals=page)
+        else:
+            state["checker"].prefetch_perms(page)
+        state["prefetched"].update(row.pk for row in page)
+    return state["checker"]
+
+
+def _forget_permissions(info) -> None:
+    # a mutation may change grants; flags resolved after it must see the new ones
+    info.context._referral_checker = None
+
+
+def _record_payload_read(info, referral: Referral) -> None:
+    """Collect payload reads; the GraphQL view flushes them in one insert at the end of the request."""
+    request = info.context
+    reads = getattr(request, "_referral_payload_reads", None)
+    on_complete = getattr(request, "graphql_on_complete", None)
+    if on_complete is None:  # executed outside the view: log at once rather than never
+        services.payload_read(user=request.user, referrals=[referral], api="graphql")
+        return
+    if reads is None:
+        reads = request._referral_payload_reads = {}
+        on_complete.append(
+            lambda: services.payload_read(user=request.user, referrals=list(reads.values()), api="graphql")
+        )
+    reads.setdefault(referral.pk, referral)
+
+
+def _shaped(queryset):
+    """The joins every referral answer needs: sides, services, pathway step, assignee."""
+    return with_details(queryset).select_related(
+        "from_service__organisation",
+        "from_service__category",
+        "to_service__organisation",
+        "pathway_link__to_step",
+    )
+
+
+def _decode(global_id: str, expected: str) -> str | None:
+    try:
+        kind, raw = from_global_id(global_id)
+    except Exception:  # malformed base64 or separator: the same answer as an unknown id
+        return None
+    return raw if kind == expected and raw else None
+
+
+# Types -------------------------------------------------------------------------------------------
+
+
+class ReferralPayloadType(graphene.ObjectType):
+    class Meta:
+        name = "ReferralPayload"
+        description = (
+            "The minimal data shared with the receiving service. Only the fields named in "
+            "`sharedFields` carry a value; every other field is null."
+        )
+
+    given_name = graphene.String()
+    family_name = graphene.String()
+    phone = graphene.String()
+    best_time_to_call = graphene.String()
+    preferred_language = graphene.String()
+    preferred_channel = graphene.String()
+    sex = graphene.String()
+    age_band = graphene.String()
+    date_of_birth = graphene.String(description="ISO 8601 date")
+    location = graphene.String()
+    registration_number = graphene.String()
+    household_size = graphene.Int()
+    specific_needs = graphene.List(graphene.NonNull(graphene.String))
+    protection_concerns = graphene.String()
+    narrative = graphene.String(description="The referrer's note, when the consent covers the narrative")
+
+
+assert set(ReferralPayloadType._meta.fields) == set(DISCLOSURE_FIELDS), (
+    "payload type out of step with vocabulary"
+)
+
+
+class CaseworkerType(graphene.ObjectType):
+    class Meta:
+        name = "Caseworker"
+        description = "A member of your organisation who can be assigned referrals."
+
+    id = graphene.ID(required=True, description="Pass this to `assignReferral(caseworker:)`")
+    username = graphene.String(required=True)
+    first_name = graphene.String(required=True)
+    last_name = graphene.String(required=True)
+
+    @staticmethod
+    def from_user(user) -> CaseworkerType:
+        return CaseworkerType(
+            id=to_global_id("Caseworker", str(user.pk)),
+            username=user.username,
+            first_name=user.first_name,
+            last_name=user.last_name,
+        )
+
+
+class ViewerCanType(graphene.ObjectType):
+    class Meta:
+        name = "ReferralViewerCan"
+        description = "What the caller may do with this referral now (the mutations agree)."
+
+    acknowledge = graphene.Boolean(required=True)
+    accept = graphene.Boolean(required=True)
+    decline = graphene.Boolean(required=True)
+    complete = graphene.Boolean(required=True)
+    refer_onward = graphene.Boolean(required=True)
+    assign = graphene.Boolean(required=True)
+    withdraw = graphene.Boolean(required=True)
+    close = graphene.Boolean(required=True)
+
+
+def viewer_can(*, referral: Referral, membership: Membership | None, checker) -> dict[str, bool]:
+    """The flags, from the services' own tables: the acting roles, TRANSITION_PERMISSIONS (side and
+    object permission) and TRANSITIONS (the states an action starts from)."""
+    acting = membership is not None and membership.role in services.ACTING_ROLES
+
+    def permitted(action: str) -> bool:
+        side, perm = services.TRANSITION_PERMISSIONS[action]
+        side_org = (
+            referral.to_organisation_id if side == services.RECEIVING else referral.from_organisation_id
+        )
+        return acting and membership.organisation_id == side_org and checker.has_perm(perm, referral)
+
+    flags = {
+        action: referral.status in sources and permitted(action)
+        for action, (sources, _target) in services.TRANSITIONS.items()
+    }
+    flags["refer_onward"] = (
+        referral.status == Referral.Status.ACCEPTED
+        and referral.payload_erased_at is None
+        and permitted("refer_onward")
+    )
+    flags["assign"] = (
+        referral.status in Referral.OPEN_STATUSES
+        and permitted("accept")
+        and membership.role == Membership.Role.FOCAL_POINT
+    )
+    return flags
+
+
+class ReferralEventType(DjangoObjectType):
+    kind = ReferralEventKindEnum(required=True)
+    from_status = graphene.String(description="Empty for events that change no state")
+    to_status = graphene.String()
+    reason_code = graphene.String(description="Decline/withdraw reason, outcome, or the onward reference")
+    note = graphene.String()
+    organisation = graphene.Field(OrganisationType, description="The organisation that acted")
+    actor_name = graphene.String(description="Who acted; null for automatic events (escalation)")
+
+    class Meta:
+        model = ReferralEvent
+        name = "ReferralEvent"
+        interfaces = (relay.Node,)
+        fields = ("id", "at")
+
+    @classmethod
+    def get_node(cls, info, id):
+        return (
+            ReferralEvent.objects.select_related("organisation", "actor")
+            .filter(pk=id, referral__in=referral_list_visible(user=_user(info)).values("pk"))
+            .first()
+        )
+
+    def resolve_kind(self, info):
+        return self.kind
+
+    def resolve_from_status(self, info):
+        return self.from_status or None
+
+    def resolve_to_status(self, info):
+        return self.to_status or None
+
+    def resolve_reason_code(self, info):
+        return self.reason_code or None
+
+    def resolve_note(self, info):
+        return self.note or None
+
+    def resolve_organisation(self, info):
+        return self.organisation
+
+    def resolve_actor_name(self, info):
+        if self.actor is None:
+            return None
+        return self.actor.get_full_name() or self.actor.username
+
+
+class ReferralType(DjangoObjectType):
+    status = ReferralStatusEnum(required=True)
+    urgency = ReferralUrgencyEnum(required=True)
+    source = ReferralSourceEnum(required=True)
+    overdue = graphene.Boolean(required=True, description="Awaiting an answer past its due date")
+    shared_fields = graphene.List(graphene.NonNull(graphene.String), required=True)
+    payload = graphene.Field(
+        ReferralPayloadType, description="Null once erased (consent withdrawn). Reading it is logged."
+    )
+    payload_erased = graphene.Boolean(required=True)
+    has_note = graphene.Boolean(required=True, description="The referrer wrote a note (shared or not)")
+    reason_note = graphene.String(description="The referrer's note: only the referring organisation sees it")
+    outcome = ReferralOutcomeEnum()
+    outcome_note = graphene.String()
+    sender_organisation = graphene.Field(OrganisationType, required=True)
+    sender_service = graphene.Field(ServiceType, description="Null when the person came through intake")
+    service = graphene.Field(ServiceType, required=True, description="The service referred to")
+    receiver_organisation = graphene.Field(OrganisationType, required=True)
+    pathway = graphene.Field(PathwayType, description="The pathway version followed, if any")
+    pathway_step = graphene.Field(
+        PathwayStepType, description="The step of the pathway this referral reached"
+    )
+    assigned_to = graphene.Field(CaseworkerType, description="The assigned caseworker (receiving side only)")
+    events = graphene.List(graphene.NonNull(ReferralEventType), required=True)
+    last_event = graphene.Field(ReferralEventType)
+    viewer_can = graphene.Field(ViewerCanType, required=True)
+
+    class Meta:
+        model = Referral
+        name = "Referral"
+        interfaces = (relay.Node,)
+        fields = ("id", "reference", "due_by", "escalated_at", "restricted", "pathway_version", "created_at")
+
+    @classmethod
+    def get_node(cls, info, id):
+        referral = _shaped(referral_list_visible(user=_user(info))).filter(pk=id).first()
+        return _mark_page([referral])[0] if referral else None
+
+    def resolve_status(self, info):
+        return self.status
+
+    def resolve_urgency(self, info):
+        return self.urgency
+
+    def resolve_source(self, info):
+        return self.source
+
+    def resolve_overdue(self, info):
+        return self.is_overdue
+
+    def resolve_shared_fields(self, info):
+        return list(self.shared_fields) if self.payload_erased_at is None else []
+
+    def resolve_payload(self, info):
+        if self.payload_erased_at is not None or not self.payload:
+            return None
+        _record_payload_read(info, self)
+        return ReferralPayloadType(
+            **{name: self.payload.get(name) for name in self.shared_fields if name in DISCLOSURE_FIELDS}
+        )
+
+    def resolve_payload_erased(self, info):
+        return self.payload_erased_at is not None
+
+    def resolve_has_note(self, info):
+        return self.has_note
+
+    def resolve_reason_note(self, info):
+        membership = _membership(info)
+        if membership is None or membership.organisation_id != self.from_organisation_id:
+            return None
+        return self.reason_note or None
+
+    def resolve_outcome(self, info):
+        return self.outcome or None
+
+    def resolve_outcome_note(self, info):
+        return self.outcome_note or None
+
+    def resolve_sender_organisation(self, info):
+        return self.from_organisation
+
+    def resolve_sender_service(self, info):
+        return self.from_service
+
+    def resolve_service(self, info):
+        return self.to_service
+
+    def resolve_receiver_organisation(self, info):
+        return self.to_organisation
+
+    def resolve_pathway(self, info):
+        return self.pathway
+
+    def resolve_pathway_step(self, info):
+        return self.pathway_link.to_step if self.pathway_link_id else None
+
+    def resolve_assigned_to(self, info):
+        membership = _membership(info)
+        if self.assigned_to_id is None or membership is None:
+            return None
+        if membership.organisation_id != self.to_organisation_id:
+            return None
+        return CaseworkerType.from_user(self.assigned_to)
+
+    def resolve_events(self, info):
+        return _events(self)
+
+    def resolve_last_event(self, info):
+        events = _events(self)
+        return events[-1] if events else None
+
+    def resolve_viewer_can(self, info):
+        flags = viewer_can(referral=self, membership=_membership(info), checker=_checker(info, self))
+        return ViewerCanType(**flags)
+
+
+class ReferralConnection(CountedConnection):
+    class Meta:
+        node = ReferralType
+
+
+# Queries -----------------------------------------------------------------------------------------
+
+
+class ReferralFilters:
+    status = ReferralStatusEnum()
+    urgency = ReferralUrgencyEnum()
+    overdue = graphene.Boolean(description="true: awaiting an answer past the due date; false: all others")
+    assigned_to_me = graphene.Boolean(description="Only referrals assigned to the caller")
+    search = graphene.String(description="Part of the reference, e.g. `R-7K2`")
+
+
+def _filtered(queryset, *, status=None, urgency=None, overdue=None, assigned_to_me=None, search=None, user):
+    if status is not None:
+        queryset = queryset.filter(status=getattr(status, "value", status))
+    if urgency is not None:
+        queryset = queryset.filter(urgency=getattr(urgency, "value", urgency))
+    if overdue is not None:
+        queryset = queryset.filter(overdue_filter(overdue))
+    if assigned_to_me:
+        queryset = queryset.filter(assigned_to_id=user.pk)
+    if search and search.strip():
+        queryset = queryset.filter(reference__icontains=search.strip())
+    return queryset
+
+
+def _referral_page(info, *, side: str, first: int, after=None, **filters):
+    user = _user(info)
+    membership = _membership(info)
+    queryset = referral_list_visible(user=user)
+    if membership is None:
+        queryset = queryset.none()
+    elif side == "received":
+        queryset = queryset.filter(to_organisation_id=membership.organisation_id)
+    else:
+        queryset = queryset.filter(from_organisation_id=membership.organisation_id)
+    queryset = _shaped(_filtered(queryset, user=user, **filters)).order_by("-created_at", "id")
+    connection = connection_from_queryset(ReferralConnection, queryset, first=first, after=after)
+    _mark_page([edge.node for edge in connection.edges])
+    return connection
+
+
+def _list_field(description: str) -> graphene.Field:
+    return graphene.Field(
+        ReferralConnection,
+        required=True,
+        first=PageArguments.first,
+        after=PageArguments.after,
+        status=ReferralFilters.status,
+        urgency=ReferralFilters.urgency,
+        overdue=ReferralFilters.overdue,
+        assigned_to_me=ReferralFilters.assigned_to_me,
+        search=ReferralFilters.search,
+        description=description,
+    )
+
+
+class ReferralQueries(graphene.ObjectType):
+    referral_inbox = _list_field("Referrals your organisation received and you may see, newest first")
+    sent_referrals = _list_field("Referrals your organisation sent, newest first")
+    referral = graphene.Field(ReferralType, id=graphene.ID(required=True), description="Null if not yours")
+    assignable_caseworkers = graphene.List(
+        graphene.NonNull(CaseworkerType),
+        required=True,
+        description="Active focal point and caseworkers of your organisation",
+    )
+
+    def resolve_referral_inbox(self, info, first, after=None, **filters):
+        return _referral_page(info, side="received", first=first, after=after, **filters)
+
+    def resolve_sent_referrals(self, info, first, after=None, **filters):
+        return _referral_page(info, side="sent", first=first, after=after, **filters)
+
+    def resolve_referral(self, info, id):
+        raw = _decode(id, "Referral")
+        if raw is None:
+            return None
+        try:
+            return ReferralType.get_node(info, raw)
+        except (ValueError, DjangoValidationError):
+            return None
+
+    def resolve_assignable_caseworkers(self, info):
+        membership = _membership(info)
+        if membership is None:
+            return []
+        members = (
+            membership_list_visible(user=_user(info))
+            .filter(
+                organisation_id=membership.organisation_id, is_active=True, role__in=services.ACTING_ROLES
+            )
+            .order_by("user__last_name", "user__first_name", "user__username")
+        )
+        return [CaseworkerType.from_user(member.user) for member in members]
+
+
+# Mutations ---------------------------------------------------------------------------------------
+
+
+class MutationErrorType(graphene.ObjectType):
+    class Meta:
+        name = "MutationError"
+
+    code = graphene.String(
+        required=True, description="Stable code, e.g. invalid_transition, referral_not_found"
+    )
+    message = graphene.String(required=True)
+    field = graphene.String(description="The argument at fault, if one is")
+
+
+def _visible_referral(info, global_id: str) -> Referral:
+    """Decode and fetch through the selector: another organisation's id is simply not found."""
+    raw = _decode(global_id, "Referral")
+    if raw is None:
+        raise NotFound("No such referral.", code="referral_not_found", field="id")
+    return referral_get_visible(user=_user(info), referral_id=raw)
+
+
+def _reloaded(info, referral: Referral | None) -> Referral | None:
+    """The referral as the caller sees it after the change (null if it is no longer visible)."""
+    if referral is None:
+        return None
+    _forget_permissions(info)
+    return ReferralType.get_node(info, referral.pk)
+
+
+class ReferralMutation(graphene.Mutation):
+    """Shape shared by every referral mutation: the referral afterwards, and typed errors."""
+
+    class Meta:
+        abstract = True
+
+    referral = graphene.Field(ReferralType, description="The referral after the change; null on error")
+    errors = graphene.List(graphene.NonNull(MutationErrorType), required=True)
+
+    @classmethod
+    def respond(cls, info, change, **extra):
+        try:
+            result = change()
+        except ServiceError as exc:
+            # ATOMIC_MUTATIONS: the view rolls the whole operation back when this flag is set
+            setattr(info.context, MUTATION_ERRORS_FLAG, True)
+            error = MutationErrorType(
+                code=exc.code, message=exc.message, field=to_camel_case(exc.field) if exc.field else None
+            )
+            return cls(referral=None, errors=[error], **{key: None for key in extra})
+        referral = result[0] if isinstance(result, tuple) else result
+        values = {key: _reloaded(info, getter(result)) for key, getter in extra.items()}
+        return cls(referral=_reloaded(info, referral), errors=[], **values)
+
+
+def _transition(action: str):
+    def mutate(cls, root, info, id, reason=None, note=None, outcome=None):
+        def change():
+            return services.referral_transition(
+                actor=_user(info),
+                referral=_visible_referral(info, id),
+                action=action,
+                reason_code=reason or "",
+                note=note or "",
+                outcome=getattr(outcome, "value", outcome) or "",
+            )
+
+        return cls.respond(info, change)
+
+    return classmethod(mutate)
+
+
+class AcknowledgeReferral(ReferralMutation):
+    """Receiving side: we have seen it (sent → acknowledged)."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    mutate = _transition("acknowledge")
+
+
+class AcceptReferral(ReferralMutation):
+    """Receiving side: we take the person on (sent/acknowledged → accepted)."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    mutate = _transition("accept")
+
+
+class DeclineReferral(ReferralMutation):
+    """Receiving side: we cannot take it (sent/acknowledged → declined); a reason is required."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(
+            description=f"One of: {', '.join(services.DECLINE_REASONS)} (`other` needs a note)"
+        )
+        note = graphene.String()
+
+    mutate = _transition("decline")
+
+
+class CompleteReferral(ReferralMutation):
+    """Receiving side: record the outcome (accepted → completed); the referrer sees it."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        outcome = ReferralOutcomeEnum()
+        note = graphene.String()
+
+    mutate = _transition("complete")
+
+
+class WithdrawReferral(ReferralMutation):
+    """Referring side: cancel an open referral; the receiving side loses access."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(
+            description=f"One of: {', '.join(services.WITHDRAW_REASONS)} (`other` needs a note)"
+        )
+        note = graphene.String()
+
+    mutate = _transition("withdraw")
+
+
+class CloseReferral(ReferralMutation):
+    """Referring side: close the loop on a completed referral."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    mutate = _transition("close")
+
+
+class AssignReferral(ReferralMutation):
+    """Receiving focal point: give the referral to one caseworker, optionally only to them."""
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        caseworker = graphene.ID(required=True, description="A `Caseworker.id` from `assignableCaseworkers`")
+        restrict = graphene.Boolean(default_value=False, description="Hide it from everyone else")
+
+    @classmethod
+    def mutate(cls, root, info, id, caseworker, restrict=False):
+        def change():
+            referral = _visible_referral(info, id)
+            raw = _decode(caseworker, "Caseworker")
+            user = get_user_model().objects.filter(pk=raw).first() if raw and raw.isdigit() else None
+            return services.referral_assign(
+                actor=_user(info), referral=referral, caseworker=user, restrict=restrict
+            )
+
+        return cls.respond(info, change)
+
+
+class ReferOnward(ReferralMutation):
+    """Receiving side: from an accepted referral, refer the person on to another service."""
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The accepted referral")
+        to_service = graphene.ID(required=True)
+        idempotency_key = graphene.String(required=True, description="Repeat it to retry safely")
+        urgency = ReferralUrgencyEnum(description="Defaults to the referral's urgency")
+        reason_note = graphene.String()
+        optional_fields = graphene.List(graphene.NonNull(graphene.String))
+        pathway_link = graphene.ID(description="The PathwayLink followed, from `nextSteps`")
+
+    onward_referral = graphene.Field(ReferralType, description="The new referral; null on error")
+
+    @classmethod
+    def mutate(cls, root, info, id, to_service, idempotency_key, **arguments):
+        def change():
+            referral = _visible_referral(info, id)
+            raw = _decode(to_service, "Service")
+            try:
+                service = service_list_visible(user=_user(info)).filter(pk=raw).first() if raw else None
+            except (ValueError, DjangoValidationError):
+                service = None
+            if service is None:
+                raise NotFound("No such service.", code="service_not_found", field="to_service")
+            link = None
+            if arguments.get("pathway_link"):
+                raw_link = _decode(arguments["pathway_link"], "PathwayLink")
+                try:
+                    link = PathwayLink.objects.filter(pk=raw_link).first() if raw_link else None
+                except (ValueError, DjangoValidationError):
+                    link = None
+                if link is None:
+                    raise NotFound(
+                        "No such pathway link.", code="pathway_link_not_found", field="pathway_link"
+                    )
+            urgency = arguments.get("urgency")
+            child = services.referral_refer_onward(
+                actor=_user(info),
+                referral=referral,
+                to_service=service,
+                idempotency_key=idempotency_key,
+                urgency=getattr(urgency, "value", urgency),
+                reason_note=arguments.get("reason_note") or "",
+                optional_fields=arguments.get("optional_fields") or (),
+                pathway_link=link,
+            )
+            return referral, child
+
+        return cls.respond(info, change, onward_referral=lambda result: result[1])
+
+
+class ReferralMutations(graphene.ObjectType):
+    acknowledge_referral = AcknowledgeReferral.Field()
+    accept_referral = AcceptReferral.Field()
+    decline_referral = DeclineReferral.Field()
+    complete_referral = CompleteReferral.Field()
+    refer_onward = ReferOnward.Field()
+    assign_referral = AssignReferral.Field()
+    withdraw_referral = WithdrawReferral.Field()
+    close_referral = CloseReferral.Field()
