@@ -42,6 +42,8 @@ def run() -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.ALLOWED_HOSTS = ["*"]
     print(f"GraphQL inbox, {REFERRALS} referrals received by one organisation")
+    # a database of its own: never the demo's, never the test suite's
+    connection.settings_dict["TEST"]["NAME"] = "benchmark_graphql_inbox"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         from tests.referrals.referral_setup import build_world
