@@ -1,6 +1,6 @@
 """The partner inbox over GraphQL: ``referralInbox(first: 50)`` with everything a list shows.
 
-Runs in a throw-away test database (``test_<name>``). Sends REFERRALS referrals to one
+Runs in a throw-away database of its own. Sends REFERRALS referrals to one
 organisation, then times the inbox query through the real view (token auth included) and prints
 the SQL queries it ran, which must not grow with the page size.
 """
