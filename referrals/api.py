@@ -34,6 +34,7 @@ from referrals.models import AccessLog, InformationGiven, PathwayLink, Referral,
 from referrals.selectors import (
     access_log_of,
     events_of,
+    information_given_counts,
     overdue_filter,
     referral_list_visible,
     with_details,
@@ -574,6 +575,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._respond(child, status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
+class InformationGivenCountSerializer(serializers.Serializer):
+    service = serializers.UUIDField()
+    service_name = serializers.CharField()
+    channel = serializers.CharField()
+    count = serializers.IntegerField()
+
+
 class InformationGivenView(APIView):
     """A person was given a service's contact details: counted, with no personal data."""
 
@@ -590,3 +598,28 @@ class InformationGivenView(APIView):
             channel=data["channel"],
         )
         return Response(InformationGivenSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATE, description="Count from this day on")],
+        responses=InformationGivenCountSerializer(many=True),
+        summary="How often your organisation gave out each service's contact details, by channel",
+    )
+    def get(self, request):
+        since = request.query_params.get("since")
+        if since:
+            try:
+                since = serializers.DateField().to_internal_value(since)
+            except serializers.ValidationError as exc:
+                raise ServiceError("Give the date as YYYY-MM-DD.", code="invalid", field="since") from exc
+        rows = information_given_counts(user=request.user, since=since or None)
+        return Response(
+            [
+                {
+                    "service": row["service_id"],
+                    "service_name": row["service__name"],
+                    "channel": row["channel"],
+                    "count": row["count"],
+                }
+                for row in rows
+            ]
+        )

@@ -88,3 +88,22 @@ def permission_checker(*, user: AbstractBaseUser, referrals) -> ObjectPermission
     if referrals:
         checker.prefetch_perms(referrals)
     return checker
+
+
+def information_given_counts(*, user: AbstractBaseUser, since=None) -> list[dict]:
+    """How often the caller's organisation gave out each service's contact details, by channel."""
+    from django.db.models import Count
+
+    from referrals.models import InformationGiven
+
+    membership = membership_active(user=user)
+    if membership is None:
+        return []
+    queryset = InformationGiven.objects.filter(organisation_id=membership.organisation_id)
+    if since is not None:
+        queryset = queryset.filter(at__date__gte=since)
+    return list(
+        queryset.values("service_id", "service__name", "channel")
+        .annotate(count=Count("id"))
+        .order_by("service__name", "channel")
+    )

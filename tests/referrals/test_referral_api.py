@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import AccessLog, InformationGiven, Referral
-from referrals.selectors import permission_id
 from tests.factories import ConsentRecordFactory, PersonFactory, ServiceFactory
 from tests.referrals.referral_setup import build_world
 
@@ -519,7 +518,6 @@ def test_list_query_count_does_not_grow_with_the_page(world, api, django_assert_
     for _ in range(6):
         world.send(optional_fields=["best_time_to_call"])
     client = api(world.b.caseworker)
-    permission_id("view_referral")  # cached per process; warm it so both counts are alike
     # token and the token owner's expired tokens (knox), membership, count, page, one log insert
     for limit in (2, 5):
         with django_assert_num_queries(6):
@@ -658,3 +656,15 @@ def test_viewers_do_not_record_information_given(world, api):
     body = {"service": str(world.service_b.id), "channel": "hotline"}
     response = api(world.a.viewer).post("/api/v1/information-given", body, format="json")
     assert response.status_code == 403
+
+
+def test_information_given_counts_are_per_organisation_service_and_channel(world, api):
+    for channel in ("hotline", "hotline", "phone"):
+        services.information_given(actor=world.a.caseworker, service=world.service_b, channel=channel)
+    services.information_given(actor=world.c.caseworker, service=world.service_b, channel="hotline")
+    body = api(world.a.focal_point).get("/api/v1/information-given").json()
+    assert [(row["channel"], row["count"]) for row in body] == [("hotline", 2), ("phone", 1)]
+    assert {row["service_name"] for row in body} == {world.service_b.name}
+    assert api(world.a.focal_point).get("/api/v1/information-given", {"since": "2999-01-01"}).json() == []
+    bad = api(world.a.focal_point).get("/api/v1/information-given", {"since": "yesterday"})
+    assert bad.status_code == 400 and "since" in bad.json()["error"]["fields"]
