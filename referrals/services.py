@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -167,7 +166,7 @@ def _response_due(service: Service, urgency: str, now):
     return now + timedelta(hours=hours)
 
 
-def _grant(referral: Referral, *, psea: bool) -> None:
+def _grant(referral: Referral, *, psea: bool, sending_users=None) -> None:
     receiving = referral.to_organisation
     if psea:
         # SEA reports: the receiving PSEA focal point only, nobody else in that organisation
@@ -177,21 +176,26 @@ def _grant(referral: Referral, *, psea: bool) -> None:
     else:
         for perm in ("view_referral", "respond_referral"):
             assign_perm(f"referrals.{perm}", receiving.group, referral)
-    for perm in ("view_referral", "manage_referral"):
-        assign_perm(f"referrals.{perm}", referral.from_organisation.group, referral)
+    # an onward referral from a restricted one stays with the people who could see its parent
+    senders = sending_users if sending_users else [referral.from_organisation.group]
+    for holder in senders:
+        for perm in ("view_referral", "manage_referral"):
+            assign_perm(f"referrals.{perm}", holder, referral)
 
 
-def _revoke_receiving_grants(referral_ids: Iterable) -> None:
-    """Remove every grant the receiving side holds; the referring organisation keeps its record."""
-    referral_ids = list(referral_ids)
-    sending_groups = Referral.objects.filter(pk__in=referral_ids).values_list(
-        "pk", "from_organisation__group_id"
-    )
-    keep = Q(pk__in=[])
-    for referral_id, group_id in sending_groups:
-        keep |= Q(content_object_id=referral_id, group_id=group_id)
-    ReferralGroupObjectPermission.objects.filter(content_object_id__in=referral_ids).exclude(keep).delete()
-    ReferralUserObjectPermission.objects.filter(content_object_id__in=referral_ids).delete()
+def _receiving_user_grants(referral: Referral):
+    """User grants held by (present or past) members of the receiving organisation."""
+    members = Membership.objects.filter(organisation_id=referral.to_organisation_id).values("user_id")
+    return ReferralUserObjectPermission.objects.filter(content_object=referral, user_id__in=members)
+
+
+def _revoke_receiving_grants(referrals: Iterable[Referral]) -> None:
+    """Remove every grant the receiving side holds; the referring side keeps its record."""
+    for referral in referrals:
+        ReferralGroupObjectPermission.objects.filter(content_object=referral).exclude(
+            group_id=referral.from_organisation.group_id
+        ).delete()
+        _receiving_user_grants(referral).delete()
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -271,12 +275,19 @@ def _create_referral(
     optional_fields: Iterable[str],
     idempotency_key: str,
     parent: Referral | None = None,
+    sending_users=None,
 ) -> Referral:
     if urgency not in Referral.Urgency.values:
         raise ServiceError(f"Unknown urgency {urgency!r}.", code="invalid", field="urgency")
     if source not in Referral.Source.values:
         raise ServiceError(f"Unknown source {source!r}.", code="invalid", field="source")
     reason_note = _clean_note(reason_note, "reason_note")
+    # lock the person, then the consent (erasure and withdrawal take the same locks): either this
+    # referral exists before their cascade looks for referrals, or it sees their result and stops
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    consent = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
+    if person.is_erased:
+        raise ServiceError("The person's data has been erased.", code="person_erased", field="person")
     if consent.person_id != person.id:
         raise ServiceError(
             "The consent record is not this person's.", code="consent_not_for_person", field="consent"
@@ -351,9 +362,8 @@ def _create_referral(
 
     # the payload snapshot; the note is the narrative and travels only if the consent covers it
     shared = list(disclosure.shared)
-    note_shared = bool(reason_note) and "narrative" in consented
-    if note_shared and "narrative" not in shared:
-        shared.append("narrative")
+    # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
+    note_shared = bool(reason_note) and "narrative" in shared
     source_values = parent.payload if parent is not None else None
     payload = {
         name: (
@@ -393,7 +403,7 @@ def _create_referral(
     )
     referral._history_user = actor
     referral.save()
-    _grant(referral, psea=psea)
+    _grant(referral, psea=psea, sending_users=sending_users)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
     _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
     return referral
@@ -488,7 +498,7 @@ def referral_transition(
         note=note,
     )
     if action == "withdraw":
-        _revoke_receiving_grants([referral.pk])
+        _revoke_receiving_grants([referral])
         _notify(
             referral,
             Notification.Kind.REFERRAL_WITHDRAWN,
@@ -529,6 +539,8 @@ def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = F
         ReferralGroupObjectPermission.objects.filter(content_object=referral, group=group).delete()
         referral.restricted = True
     if referral.restricted:
+        # the previous assignee is restricted out: only the new one and the focal point remain
+        _receiving_user_grants(referral).exclude(user_id__in=[caseworker.pk, actor.pk]).delete()
         for user in (caseworker, actor):
             for perm in ("view_referral", "respond_referral"):
                 assign_perm(f"referrals.{perm}", user, referral)
@@ -577,7 +589,7 @@ def referral_refer_onward(
         actor=actor,
         organisation=membership.organisation,
         person=parent.person,
-        consent=parent.consent,
+        consent=_current_version(parent.consent),
         to_service=to_service,
         from_service=parent.to_service,
         pathway_link=pathway_link,
@@ -587,6 +599,7 @@ def referral_refer_onward(
         optional_fields=optional_fields,
         idempotency_key=idempotency_key,
         parent=parent,
+        sending_users=_restricted_holders(parent) if parent.restricted else None,
     )
     _event(
         parent,
@@ -597,6 +610,19 @@ def referral_refer_onward(
         reason_code=child.reference,
     )
     return child
+
+
+def _current_version(consent: ConsentRecord) -> ConsentRecord:
+    """The record now in force in this consent's line (a newer version may widen the scope)."""
+    while consent.status == ConsentRecord.Status.SUPERSEDED and hasattr(consent, "superseded_by"):
+        consent = consent.superseded_by
+    return consent
+
+
+def _restricted_holders(referral: Referral) -> list:
+    """The users who may see a restricted referral (its assignee and the focal point)."""
+    grants = _receiving_user_grants(referral).filter(permission__codename="view_referral")
+    return [grant.user for grant in grants.select_related("user")]
 
 
 # Escalation, information, access log ------------------------------------------------------
@@ -679,7 +705,7 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
     ids = [referral.pk for referral in referrals]
     # free-text notes on events may name the person too
     ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
-    _revoke_receiving_grants(ids)
+    _revoke_receiving_grants(referrals)
 
 
 def on_consent_withdrawn(*, record, lineage, actor) -> None:
@@ -688,7 +714,11 @@ def on_consent_withdrawn(*, record, lineage, actor) -> None:
 
 
 def on_person_erased(*, person, actor) -> None:
-    referrals = list(Referral.objects.select_for_update().filter(person=person).order_by("pk"))
+    referrals = list(
+        Referral.objects.select_for_update()
+        .filter(person=person, payload_erased_at__isnull=True)  # a consent withdrawal may have come first
+        .order_by("pk")
+    )
     _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
 
 

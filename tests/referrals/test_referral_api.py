@@ -161,7 +161,7 @@ def test_receiving_side_sees_the_payload_but_nothing_else_of_the_person(world, r
 
 def test_receiving_side_reads_the_note_when_the_consent_covers_the_narrative(api):
     world = build_world(data_categories=["given_name", "phone", "narrative"])
-    referral = world.send(reason_note="she fears for her safety")
+    referral = world.send(reason_note="she fears for her safety", optional_fields=["narrative"])
     body = api(world.b.caseworker).get(url(referral)).json()
     assert body["note_shared"] is True
     assert body["reason_note"] == "she fears for her safety"
@@ -609,7 +609,7 @@ def test_fhir_task_status_follows_ours(world, referral, api, steps, task_status,
 
 def test_fhir_carries_the_note_only_when_it_was_shared(api):
     world = build_world(data_categories=["given_name", "phone", "narrative"])
-    referral = world.send(reason_note="she fears for her safety")
+    referral = world.send(reason_note="she fears for her safety", optional_fields=["narrative"])
     request = resources(fhir(api(world.b.caseworker), referral))["ServiceRequest"]
     assert request["note"] == [{"text": "she fears for her safety"}]
 

@@ -72,11 +72,38 @@ def test_note_stays_with_the_sender_when_narrative_is_not_consented(world):
     assert referral.reason_note == "she fears for her safety"
 
 
-def test_note_travels_as_the_narrative_when_consented():
+def test_note_travels_as_the_narrative_when_asked_for_and_consented():
     world = build_world(data_categories=["given_name", "phone", "narrative"])
-    referral = world.send(reason_note="she fears for her safety")
+    referral = world.send(reason_note="she fears for her safety", optional_fields=["narrative"])
     assert referral.note_shared
     assert referral.payload["narrative"] == "she fears for her safety"
+
+
+def test_note_stays_with_the_sender_when_the_service_did_not_ask_for_the_narrative():
+    # consented, but need to know: neither required by the service nor chosen by the officer
+    world = build_world(data_categories=["given_name", "phone", "narrative"])
+    referral = world.send(reason_note="she fears for her safety")
+    assert not referral.note_shared
+    assert "narrative" not in referral.payload and referral.shared_fields == ["given_name", "phone"]
+
+
+@pytest.mark.parametrize("with_note", [True, False])
+@pytest.mark.parametrize(
+    "chosen", [(), ("best_time_to_call",), ("narrative",), ("protection_concerns", "narrative")]
+)
+@pytest.mark.parametrize(
+    "consented",
+    [
+        ("given_name", "phone"),
+        ("given_name", "phone", "narrative", "protection_concerns", "best_time_to_call"),
+    ],
+)
+def test_stored_payload_is_exactly_the_intersection(with_note, chosen, consented):
+    world = build_world(data_categories=list(consented))
+    referral = world.send(optional_fields=list(chosen), reason_note="a note" if with_note else "")
+    expected = ({"given_name", "phone"} | set(chosen)) & set(consented)
+    assert set(referral.payload) == expected == set(referral.shared_fields)
+    assert referral.note_shared == (with_note and "narrative" in expected)
 
 
 @pytest.mark.parametrize("sensitive", sorted(SENSITIVE_FIELDS))

@@ -339,3 +339,63 @@ def test_payload_reads_are_logged_in_one_insert(world, django_assert_num_queries
     from referrals.models import AccessLog
 
     assert AccessLog.objects.filter(user=reader, organisation=world.b).count() == 4
+
+
+def test_reassigning_a_restricted_referral_restricts_the_previous_caseworker_out(world):
+    referral = world.send()
+    services.referral_assign(
+        actor=world.b.focal_point, referral=referral, caseworker=world.b.caseworker, restrict=True
+    )
+    services.referral_assign(actor=world.b.focal_point, referral=referral, caseworker=world.b.caseworker2)
+    assert referral_get_visible(user=world.b.caseworker2, referral_id=referral.pk)
+    with pytest.raises(NotFound):
+        referral_get_visible(user=world.b.caseworker, referral_id=referral.pk)
+    fresh = type(world.b.caseworker).objects.get(pk=world.b.caseworker.pk)
+    assert not fresh.has_perm("referrals.view_referral", referral)
+
+
+def test_onward_referral_from_a_restricted_one_stays_with_the_people_who_could_see_it(world):
+    from tests.factories import ConsentRecordFactory
+
+    consent = ConsentRecordFactory(
+        person=world.person,
+        recipient_scope="named",
+        recipients=[world.b.id, world.c.id],
+        purposes=["gbv_case_management"],
+        data_categories=["given_name", "phone"],
+    )
+    parent = world.send(consent=consent)
+    services.referral_assign(
+        actor=world.b.focal_point, referral=parent, caseworker=world.b.caseworker, restrict=True
+    )
+    services.referral_transition(actor=world.b.caseworker, referral=parent, action="accept")
+    service_c = ServiceFactory(
+        organisation=world.c, category=world.service_b.category, required_fields=["given_name"]
+    )
+    child = services.referral_refer_onward(
+        actor=world.b.caseworker, referral=parent, to_service=service_c, idempotency_key="on-r"
+    )
+    assert referral_get_visible(user=world.b.caseworker, referral_id=child.pk)
+    assert referral_get_visible(user=world.b.focal_point, referral_id=child.pk)
+    for outsider in (world.b.caseworker2, world.b.viewer):
+        with pytest.raises(NotFound):
+            referral_get_visible(user=outsider, referral_id=child.pk)
+
+
+def test_onward_referral_rests_on_the_consent_version_now_in_force(world):
+    from consent.services import consent_new_version
+
+    parent = put_in_state(world.send(), "accepted")
+    newer = consent_new_version(
+        actor=world.a.caseworker,
+        previous=world.consent,
+        recipients=[world.b, world.c],
+        data_categories=["given_name", "phone", "best_time_to_call"],
+    )
+    service_c = ServiceFactory(
+        organisation=world.c, category=world.service_b.category, required_fields=["given_name"]
+    )
+    child = services.referral_refer_onward(
+        actor=world.b.caseworker, referral=parent, to_service=service_c, idempotency_key="on-v"
+    )
+    assert child.consent == newer
