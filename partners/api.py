@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partners import services
-from partners.errors import ServiceError
+from partners.errors import PermissionDenied, ServiceError
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -229,7 +229,7 @@ class MembershipViewSet(
         data = _validated(MemberAddSerializer, request.data)
         membership = membership_active(user=request.user)
         if membership is None:
-            raise ServiceError(
+            raise PermissionDenied(
                 "Only an organisation's focal point may add members.", code="focal_point_required"
             )
         created = services.member_add(actor=request.user, organisation=membership.organisation, **data)
@@ -340,7 +340,7 @@ class ServiceViewSet(
         if organisation is None or not is_platform_admin(request.user):
             membership = membership_active(user=request.user)
             if membership is None:
-                raise ServiceError("Only a focal point may add services.", code="focal_point_required")
+                raise PermissionDenied("Only a focal point may add services.", code="focal_point_required")
             organisation = membership.organisation
         service = services.service_create(actor=request.user, organisation=organisation, **data)
         return self._respond(service, status.HTTP_201_CREATED)

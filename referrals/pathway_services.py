@@ -526,7 +526,12 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             )
             continue
         problems.unknown(f"{where}.service", ref, _SERVICE_KEYS)
-        service = by_id.get(str(ref.get("id"))) or by_name.get((ref.get("organisation"), ref.get("name")))
+        organisation_ref, name_ref = ref.get("organisation"), ref.get("name")
+        service = by_id.get(str(ref.get("id"))) or (
+            by_name.get((organisation_ref, name_ref))
+            if isinstance(organisation_ref, str) and isinstance(name_ref, str)
+            else None
+        )
         if service is None:
             problems.add(
                 f"{where}.service",
@@ -558,7 +563,7 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             continue
         link_keys.add(key)
         for end in ("from", "to"):
-            if item.get(end) not in step_rows:
+            if not isinstance(item.get(end), str) or item.get(end) not in step_rows:
                 problems.add(f"{where}.{end}", "unknown_step", f"no step with key {item.get(end)!r}.")
         for problem in condition_problems(item.get("condition", {})):
             problems.add(

@@ -275,3 +275,19 @@ def test_oversized_body_is_refused(api, org_a, settings):
         "/api/v1/services", '{"name": "' + "x" * 5000 + '"}', content_type="application/json"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/memberships", {"username": "x", "role": "viewer"}),
+        ("/api/v1/services", {"name": "x", "category": "mhpss"}),
+    ],
+)
+def test_users_without_an_organisation_get_403_not_400(api, path, body):
+    from tests.factories import UserFactory
+
+    ServiceCategoryFactory(code="mhpss")
+    response = api(UserFactory()).post(path, body, format="json")
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "focal_point_required"

@@ -304,3 +304,19 @@ def test_import_is_for_platform_admins(api, demo):
     response = api(demo.user("amina.unhcr")).post(f"{URL}/import", exported, format="json")
     assert response.status_code == 403
     assert Pathway.objects.filter(theme="psea").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("step_service_organisation", ["UNHCR"]), ("link_from", {"key": "x"}), ("link_to", [1, 2])],
+)
+def test_import_of_wrongly_typed_references_is_a_400_naming_them(api, demo, where, value):
+    client = api(demo.admin)
+    document = client.get(f"{URL}/{demo.pathways['psea'].id}/export").json()
+    if where == "step_service_organisation":
+        document["steps"][0]["service"] = {"organisation": value, "name": value}
+    else:
+        document["links"][0]["from" if where == "link_from" else "to"] = value
+    response = client.post(f"{URL}/import", document, format="json")
+    assert response.status_code == 400, response.content[:500]
+    assert "unknown_" in response.content.decode()
