@@ -308,8 +308,11 @@ def _check_minor(record: ConsentRecord, person: Person) -> None:
     if not record.subject_is_minor:
         return
     if record.legal_basis != LegalBasis.CONSENT:
-        # Another basis stands in for consent that could not validly be obtained (e.g. the guardian
-        # is the risk); its justification and decider are required instead.
+        # Another basis stands in for consent that could not validly be obtained (the child cannot
+        # assent, the guardian is the risk); its justification and decider are required, and the
+        # child's best interests still need an accountable trace: the best-interests procedure
+        # reference for that basis, otherwise the guardian's details or that reference.
+        _check_minor_without_consent(record)
         return
     if record.child_assent is not True:
         raise ServiceError(
@@ -338,6 +341,25 @@ def _check_minor(record: ConsentRecord, person: Person) -> None:
             code="guardian_consent_missing",
             field=missing[0],
             extra={"missing": missing},
+        )
+
+
+def _check_minor_without_consent(record: ConsentRecord) -> None:
+    has_reference = bool((record.best_interests_reference or "").strip())
+    if record.legal_basis == LegalBasis.BEST_INTERESTS_CHILD and not has_reference:
+        raise ServiceError(
+            "The best interests of the child as a basis needs the best-interests procedure reference.",
+            code="best_interests_reference_missing",
+            field="best_interests_reference",
+        )
+    has_guardian = bool((record.guardian_name or "").strip() and (record.guardian_relationship or "").strip())
+    if not (has_reference or has_guardian):
+        raise ServiceError(
+            "The person is a minor: with a basis other than consent, give the best-interests procedure "
+            "reference or the guardian's name and relationship.",
+            code="best_interests_reference_missing",
+            field="best_interests_reference",
+            extra={"missing": ["best_interests_reference", "guardian_name", "guardian_relationship"]},
         )
 
 

@@ -469,3 +469,33 @@ def test_erasure_withdraws_consents_and_runs_erasure_handlers(
     assert erased == [adult_a.pk]
     with pytest.raises(Conflict):
         services.consent_create(actor=org_a.caseworker, person=adult_a, **scope())
+
+
+JUSTIFICATION = "The guardian is the alleged perpetrator; decided with the child protection lead."
+
+
+@pytest.mark.parametrize(
+    ("basis", "details", "missing"),
+    [
+        ("vital_interest", {}, "best_interests_reference_missing"),
+        (
+            "best_interests_child",
+            {"guardian_name": "Aunt", "guardian_relationship": "aunt"},
+            "best_interests_reference_missing",
+        ),
+        ("vital_interest", {"guardian_name": "Aunt", "guardian_relationship": "aunt"}, None),
+        ("best_interests_child", {"best_interests_reference": "BIA-2026-7"}, None),
+    ],
+)
+def test_minor_under_another_basis_still_needs_an_accountable_trace(
+    deciding_officer, child_a, gbv, basis, details, missing
+):
+    arguments = scope(legal_basis=basis, justification=JUSTIFICATION, **details)
+    if missing:
+        with pytest.raises(ServiceError) as exc:
+            services.consent_create(actor=deciding_officer, person=child_a, **arguments)
+        assert code_of(exc) == missing
+        assert not ConsentRecord.objects.exists()
+    else:
+        record = services.consent_create(actor=deciding_officer, person=child_a, **arguments)
+        assert record.subject_is_minor and record.child_assent is not True
