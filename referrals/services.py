@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -723,22 +724,49 @@ def on_person_erased(*, person, actor) -> None:
 
 
 def export_for_person(*, person) -> list[dict]:
+    """Everything held about the person in referrals, for a subject-access request."""
     return [
         {
             "reference": referral.reference,
+            "from_organisation": referral.from_organisation.acronym,
             "to_service": referral.to_service.name,
             "to_organisation": referral.to_organisation.acronym,
             "status": referral.status,
             "urgency": referral.urgency,
+            "created_at": referral.created_at.isoformat(),
+            "due_by": referral.due_by.isoformat(),
             "shared_fields": list(referral.shared_fields),
             "payload": referral.payload,
-            "created_at": referral.created_at.isoformat(),
+            "reason_note": referral.reason_note or "",
+            "outcome": referral.outcome,
+            "outcome_note": referral.outcome_note or "",
+            "payload_erased_at": referral.payload_erased_at.isoformat()
+            if referral.payload_erased_at
+            else None,
             "events": [
-                {"kind": event.kind, "at": event.at.isoformat(), "reason": event.reason_code}
+                {
+                    "kind": event.kind,
+                    "at": event.at.isoformat(),
+                    "organisation": event.organisation.acronym if event.organisation else None,
+                    "reason": event.reason_code,
+                    "note": event.note or "",
+                }
                 for event in referral.events.all()
+            ],
+            "read_by": [
+                {
+                    "at": entry.at.isoformat(),
+                    "organisation": entry.organisation.acronym if entry.organisation else None,
+                    "fields": list(entry.fields),
+                    "api": entry.api,
+                }
+                for entry in referral.access_log.all()
             ],
         }
         for referral in Referral.objects.filter(person=person)
-        .select_related("to_service", "to_organisation")
-        .prefetch_related("events")
+        .select_related("from_organisation", "to_service", "to_organisation")
+        .prefetch_related(
+            Prefetch("events", queryset=ReferralEvent.objects.select_related("organisation").order_by("at")),
+            Prefetch("access_log", queryset=AccessLog.objects.select_related("organisation").order_by("at")),
+        )
     ]

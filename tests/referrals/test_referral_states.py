@@ -399,3 +399,27 @@ def test_onward_referral_rests_on_the_consent_version_now_in_force(world):
         actor=world.b.caseworker, referral=parent, to_service=service_c, idempotency_key="on-v"
     )
     assert child.consent == newer
+
+
+def test_subject_access_export_includes_referrals_their_events_and_who_read_them(world):
+    from consent import services as consent_services
+
+    referral = world.send(reason_note="her words")
+    services.payload_read(user=world.b.caseworker, referrals=[referral], api="rest")
+    services.referral_transition(
+        actor=world.b.caseworker, referral=referral, action="accept", note="called back"
+    )
+    request = consent_services.data_subject_request_create(
+        actor=world.a.caseworker, person=world.person, kind="access", channel="written", details="copy please"
+    )
+    _completed, export = consent_services.data_subject_request_complete(
+        actor=world.a.caseworker, request=request
+    )
+    (row,) = export["referrals"]
+    assert row["reference"] == referral.reference and row["payload"]["given_name"] == "Amal"
+    assert row["reason_note"] == "her words"
+    assert [event["kind"] for event in row["events"]] == ["sent", "accepted"]
+    assert row["events"][1]["note"] == "called back"
+    assert row["read_by"] == [
+        {"at": row["read_by"][0]["at"], "organisation": "B", "fields": ["given_name", "phone"], "api": "rest"}
+    ]
