@@ -471,7 +471,13 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             reason_event = events_of(referral=referral).filter(kind__in=REASON_EVENTS).last()
         self._read([referral])
         return Response(
-            referral_bundle(referral, reason_event=reason_event), content_type="application/fhir+json"
+            referral_bundle(
+                referral,
+                reason_event=reason_event,
+                holds_person=referral.person_organisation_id
+                == self.get_serializer_context()["organisation_id"],
+            ),
+            content_type="application/fhir+json",
         )
 
     # Transitions -------------------------------------------------------------------------

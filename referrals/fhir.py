@@ -121,12 +121,15 @@ def _status_reason(event: ReferralEvent | None) -> dict | None:
     }
 
 
-def referral_bundle(referral: Referral, *, reason_event: ReferralEvent | None = None) -> dict:
+def referral_bundle(
+    referral: Referral, *, reason_event: ReferralEvent | None = None, holds_person: bool = False
+) -> dict:
     """``reason_event``: the decline or withdrawal event, for ``Task.statusReason``."""
     payload = referral.payload or {}
     service = referral.to_service
     category = service.category
     patient_id = str(uuid.uuid5(referral.id, "patient"))
+    consent_id = referral.consent_id if holds_person else uuid.uuid5(referral.id, "consent")
     task_id = str(uuid.uuid5(referral.id, "task"))
     reference = [{"system": REFERENCE_SYSTEM, "value": referral.reference}]
     category_concept = {
@@ -147,7 +150,9 @@ def referral_bundle(referral: Referral, *, reason_event: ReferralEvent | None = 
         "authoredOn": referral.created_at.isoformat(),
         "requester": _organisation(referral.from_organisation),
         "performer": [_organisation(referral.to_organisation)],
-        "supportingInfo": [{"reference": f"Consent/{referral.consent_id}", "type": "Consent"}],
+        # only the organisation holding the person sees the consent's own id; for anyone else an id
+        # per referral, so two referrals about one person cannot be linked through their consent
+        "supportingInfo": [{"reference": f"Consent/{consent_id}", "type": "Consent"}],
     }
     if payload.get("narrative"):
         service_request["note"] = [{"text": payload["narrative"]}]

@@ -2,6 +2,7 @@
 filters, idempotency, the access log, FHIR, information given and query counts."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -550,7 +551,12 @@ def test_fhir_bundle_has_the_required_elements(world, api):
     assert request["status"] == "active" and request["intent"] == "order"
     assert request["subject"] == {"reference": full_urls["Patient"]}
     assert request["priority"] == "urgent"
-    assert request["supportingInfo"] == [{"reference": f"Consent/{world.consent.id}", "type": "Consent"}]
+    # the receiving side gets a consent id of this referral only: it cannot link referrals by it
+    assert request["supportingInfo"] == [
+        {"reference": f"Consent/{uuid.uuid5(referral.id, 'consent')}", "type": "Consent"}
+    ]
+    held = resources(fhir(api(world.a.caseworker), referral))["ServiceRequest"]
+    assert held["supportingInfo"] == [{"reference": f"Consent/{world.consent.id}", "type": "Consent"}]
     assert request["identifier"][0]["value"] == referral.reference
     assert request["requester"]["reference"] == f"Organization/{world.a.id}"
     assert request["performer"] == [{"reference": f"Organization/{world.b.id}", "display": world.b.name}]
