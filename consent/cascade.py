@@ -16,6 +16,7 @@
 from collections.abc import Callable
 
 _withdrawal_handlers: list[Callable] = []
+_scope_change_handlers: list[Callable] = []
 _erasure_handlers: list[Callable] = []
 _access_exporters: dict[str, Callable] = {}
 
@@ -35,6 +36,19 @@ def run_withdrawal_handlers(*, record, actor) -> None:
     lineage = record.lineage_ids()
     for handler in list(_withdrawal_handlers):
         handler(record=record, lineage=lineage, actor=actor)
+
+
+def register_scope_change_handler(handler: Callable) -> Callable:
+    """``handler(*, previous, record, actor)``: a new version replaced ``previous`` inside the same
+    transaction; whatever rests on the old scope and the new one no longer covers must be undone."""
+    if handler not in _scope_change_handlers:
+        _scope_change_handlers.append(handler)
+    return handler
+
+
+def run_scope_change_handlers(*, previous, record, actor) -> None:
+    for handler in list(_scope_change_handlers):
+        handler(previous=previous, record=record, actor=actor)
 
 
 def register_erasure_handler(handler: Callable) -> Callable:

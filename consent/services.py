@@ -462,6 +462,9 @@ def consent_new_version(*, actor, previous: ConsentRecord, **changes) -> Consent
     previous.superseded_at = timezone.now()
     _save(previous, actor, update_fields=["status", "superseded_at"])
     _save(record, actor)
+    # a narrower scope is a partial withdrawal: what rests on the old scope and is no longer
+    # covered must go the way of a withdrawn consent, in this same transaction
+    cascade.run_scope_change_handlers(previous=previous, record=record, actor=actor)
     return record
 
 

@@ -12,4 +12,5 @@ class ReferralsConfig(AppConfig):
 
         cascade.register_withdrawal_handler(services.on_consent_withdrawn)
         cascade.register_erasure_handler(services.on_person_erased)
+        cascade.register_scope_change_handler(services.on_consent_narrowed)
         cascade.register_access_exporter("referrals", services.export_for_person)

@@ -714,6 +714,24 @@ def on_consent_withdrawn(*, record, lineage, actor) -> None:
     _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
 
 
+def on_consent_narrowed(*, previous, record, actor) -> None:
+    """A new version no longer covers some referrals on earlier ones: withdraw and erase those."""
+    candidates = (
+        Referral.objects.select_for_update(of=("self",))
+        .filter(consent_id__in=previous.lineage_ids(), payload_erased_at__isnull=True)
+        .select_related("to_service__category", "to_organisation")
+        .order_by("pk")
+    )
+    uncovered = [
+        referral
+        for referral in candidates
+        if not record.is_valid_for(
+            referral.to_service.category, referral.to_organisation, referral.shared_fields
+        )
+    ]
+    _erase_and_withdraw(uncovered, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
+
+
 def on_person_erased(*, person, actor) -> None:
     referrals = list(
         Referral.objects.select_for_update()

@@ -127,3 +127,22 @@ def test_erasing_the_person_erases_their_referrals(world):
         "consent_withdrawn",
         "payload_erased",
     ]
+
+
+def test_a_narrower_new_version_withdraws_the_referrals_it_no_longer_covers(world):
+    kept = world.send()  # given_name, phone
+    dropped = world.send(optional_fields=["best_time_to_call"])  # given_name, phone, best_time_to_call
+    consent_new_version(actor=world.a.caseworker, previous=world.consent, data_categories=["given_name", "phone"])
+    kept.refresh_from_db()
+    dropped.refresh_from_db()
+    assert kept.status == "sent" and kept.payload == {"given_name": "Amal", "phone": "+254700111222"}
+    assert dropped.status == "withdrawn" and dropped.payload is None
+    with pytest.raises(NotFound):
+        referral_get_visible(user=world.b.caseworker, referral_id=dropped.pk)
+
+
+def test_a_new_version_without_the_recipient_withdraws_its_referrals(world):
+    referral = world.send()
+    consent_new_version(actor=world.a.caseworker, previous=world.consent, recipients=[world.c])
+    referral.refresh_from_db()
+    assert referral.status == "withdrawn" and referral.payload is None
