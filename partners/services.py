@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from partners import hooks
 from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active
@@ -188,6 +189,9 @@ def focal_point_appoint(*, actor, organisation: Organisation, user) -> Membershi
     _save(membership, actor)
     user.groups.add(organisation.group)
     _forget_membership_cache(user)
+    hooks.run_focal_point_handlers(
+        organisation=organisation, previous=current.user if current else None, new=user, actor=actor
+    )
     return membership
 
 

@@ -732,6 +732,31 @@ def on_consent_narrowed(*, previous, record, actor) -> None:
     _erase_and_withdraw(uncovered, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
 
 
+def on_focal_point_handed_over(*, organisation, previous, new, actor) -> None:
+    """What the outgoing focal point held in person (PSEA reports, restricted referrals they
+    narrowed) passes to the new one; they keep only what is assigned to them as a caseworker."""
+    if previous is None:
+        return
+    granted = ReferralUserObjectPermission.objects.filter(user=previous).values("content_object_id")
+    held = (
+        Referral.objects.select_for_update(of=("self",))
+        .filter(to_organisation=organisation, pk__in=granted)
+        .select_related("to_service__category", "pathway")
+    )
+    for referral in held:
+        psea = referral.to_service.category.code == PSEA or (
+            referral.pathway is not None and referral.pathway.theme == Pathway.Theme.PSEA
+        )
+        for perm in ("view_referral", "respond_referral"):
+            assign_perm(f"referrals.{perm}", new, referral)
+        if psea or referral.assigned_to_id != previous.pk:
+            ReferralUserObjectPermission.objects.filter(content_object=referral, user=previous).delete()
+        if psea and referral.assigned_to_id == previous.pk:
+            referral.assigned_to = new
+            referral._history_user = actor
+            referral.save(update_fields=["assigned_to", "updated_at"])
+
+
 def on_person_erased(*, person, actor) -> None:
     referrals = list(
         Referral.objects.select_for_update()

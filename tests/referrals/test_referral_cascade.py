@@ -132,7 +132,9 @@ def test_erasing_the_person_erases_their_referrals(world):
 def test_a_narrower_new_version_withdraws_the_referrals_it_no_longer_covers(world):
     kept = world.send()  # given_name, phone
     dropped = world.send(optional_fields=["best_time_to_call"])  # given_name, phone, best_time_to_call
-    consent_new_version(actor=world.a.caseworker, previous=world.consent, data_categories=["given_name", "phone"])
+    consent_new_version(
+        actor=world.a.caseworker, previous=world.consent, data_categories=["given_name", "phone"]
+    )
     kept.refresh_from_db()
     dropped.refresh_from_db()
     assert kept.status == "sent" and kept.payload == {"given_name": "Amal", "phone": "+254700111222"}

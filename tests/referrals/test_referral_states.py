@@ -423,3 +423,73 @@ def test_subject_access_export_includes_referrals_their_events_and_who_read_them
     assert row["read_by"] == [
         {"at": row["read_by"][0]["at"], "organisation": "B", "fields": ["given_name", "phone"], "api": "rest"}
     ]
+
+
+def _psea_referral(world):
+    from tests.factories import ConsentRecordFactory, ServiceCategoryFactory
+
+    psea = ServiceFactory(
+        organisation=world.b, category=ServiceCategoryFactory(code="psea"), required_fields=["given_name"]
+    )
+    consent = ConsentRecordFactory(
+        person=world.person,
+        recipient_scope="named",
+        recipients=[world.b.id],
+        purposes=["psea"],
+        data_categories=["given_name", "phone"],
+    )
+    return world.send(consent=consent, to_service=psea)
+
+
+def test_focal_point_hand_over_passes_psea_reports_to_the_new_focal_point(world):
+    from partners.services import focal_point_appoint
+    from tests.factories import PlatformAdminFactory
+
+    report = _psea_referral(world)
+    focal_point_appoint(actor=PlatformAdminFactory(), organisation=world.b, user=world.b.caseworker2)
+    fresh = type(world.b.focal_point).objects.get(pk=world.b.focal_point.pk)  # a caseworker now
+    with pytest.raises(NotFound):
+        referral_get_visible(user=fresh, referral_id=report.pk)
+    new_focal_point = type(world.b.caseworker2).objects.get(pk=world.b.caseworker2.pk)
+    assert referral_get_visible(user=new_focal_point, referral_id=report.pk)
+    report.refresh_from_db()
+    assert report.assigned_to == new_focal_point
+
+
+def test_selector_and_has_perm_agree_on_psea_onward_and_reassigned_referrals(world):
+    from tests.factories import ConsentRecordFactory
+
+    psea = _psea_referral(world)
+    reassigned = world.send()
+    services.referral_assign(
+        actor=world.b.focal_point, referral=reassigned, caseworker=world.b.caseworker, restrict=True
+    )
+    services.referral_assign(actor=world.b.focal_point, referral=reassigned, caseworker=world.b.caseworker2)
+    wide = ConsentRecordFactory(
+        person=world.person,
+        recipient_scope="named",
+        recipients=[world.b.id, world.c.id],
+        purposes=["gbv_case_management"],
+        data_categories=["given_name", "phone"],
+    )
+    parent = world.send(consent=wide)
+    services.referral_transition(actor=world.b.caseworker, referral=parent, action="accept")
+    service_c = ServiceFactory(
+        organisation=world.c, category=world.service_b.category, required_fields=["given_name"]
+    )
+    child = services.referral_refer_onward(
+        actor=world.b.caseworker, referral=parent, to_service=service_c, idempotency_key="agree"
+    )
+    users = [
+        getattr(org, role)
+        for org in (world.a, world.b, world.c)
+        for role in ("focal_point", "caseworker", "caseworker2", "viewer")
+    ]
+    for user in users:
+        visible = set(referral_list_visible(user=user).values_list("pk", flat=True))
+        fresh = type(user).objects.get(pk=user.pk)
+        for referral in (psea, reassigned, parent, child):
+            assert (referral.pk in visible) == fresh.has_perm("referrals.view_referral", referral), (
+                user,
+                referral,
+            )
