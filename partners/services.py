@@ -1,5 +1,6 @@
 """Writes for organisations, memberships and services. Every rule is checked here."""
 
+import re
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,8 @@ from partners.vocabulary import DISCLOSURE_FIELDS, unknown_fields
 
 User = get_user_model()
 
+# ISO 639-1 (two letters) or 639-2/3 (three), lower case
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 ROLES_A_FOCAL_POINT_MAY_GIVE = (Membership.Role.CASEWORKER, Membership.Role.VIEWER)
 SERVICE_EDITABLE_FIELDS = (
     "name",
@@ -308,10 +311,23 @@ def _validate_service_fields(data: dict) -> None:
             raise ServiceError("A field is listed twice.", code="duplicate_disclosure_field", field=key)
 
 
+def _validate_languages(data: dict) -> None:
+    if "languages" not in data:
+        return
+    bad = [code for code in data["languages"] or [] if not LANGUAGE_CODE.fullmatch(str(code))]
+    if bad:
+        raise ServiceError(
+            f"Not an ISO 639 language code: {', '.join(map(str, bad))} (use e.g. 'en', 'ar', 'swh').",
+            code="invalid_language_code",
+            field="languages",
+        )
+
+
 def _apply_service_data(service: Service, data: dict) -> None:
     if unexpected := set(data) - set(SERVICE_EDITABLE_FIELDS):
         raise ServiceError(f"Cannot change: {', '.join(sorted(unexpected))}.", code="field_not_editable")
     _validate_service_fields(data)
+    _validate_languages(data)
     for key, value in data.items():
         setattr(service, key, value)
     both = set(service.required_fields) & set(service.optional_fields)

@@ -190,3 +190,27 @@ def test_expired_agreement_means_no_referrals(org_a):
 
 def test_ready_organisation_can_receive_referrals(org_a):
     assert organisation_can_receive_referrals(organisation=org_a) == (True, None)
+
+
+@pytest.mark.parametrize("languages", [["English"], ["EN"], ["e"], ["en", "arabic"]])
+def test_service_languages_must_be_iso_639_codes(org_a, languages):
+    with pytest.raises(ServiceError) as exc:
+        services.service_create(
+            actor=org_a.focal_point,
+            organisation=org_a,
+            name="Counselling",
+            category=ServiceCategoryFactory(),
+            languages=languages,
+        )
+    assert exc.value.code == "invalid_language_code" and exc.value.field == "languages"
+
+
+def test_service_languages_accept_two_and_three_letter_codes(org_a):
+    service = services.service_create(
+        actor=org_a.focal_point,
+        organisation=org_a,
+        name="Counselling",
+        category=ServiceCategoryFactory(),
+        languages=["en", "ar", "swh"],
+    )
+    assert service.languages == ["en", "ar", "swh"]
