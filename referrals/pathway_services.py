@@ -363,6 +363,16 @@ def _check_steps(pathway: Pathway, *steps: PathwayStep) -> None:
             )
 
 
+def _clean_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise ServiceError(
+            f"A note is text of at most {MAX_NOTE} characters.", code="invalid_note", field="note"
+        )
+    return note
+
+
 @transaction.atomic
 def link_add(
     *,
@@ -389,7 +399,7 @@ def link_add(
         to_step=to_step,
         condition=condition,
         preference=_clean_preference(preference),
-        note=note[:MAX_NOTE],
+        note=_clean_note(note),
         key=key,
     )
     _save(link, actor)
@@ -406,6 +416,8 @@ def link_update(*, actor, link: PathwayLink, **fields) -> PathwayLink:
         fields["condition"] = _clean_condition(fields["condition"])
     if "preference" in fields:
         _clean_preference(fields["preference"])
+    if "note" in fields:
+        fields["note"] = _clean_note(fields["note"])
     if "key" in fields:
         _clean_key(fields["key"])
         if PathwayLink.objects.filter(pathway=pathway, key=fields["key"]).exclude(pk=link.pk).exists():

@@ -339,3 +339,20 @@ def test_import_reports_every_problem_of_the_document(platform_admin, small):
     assert ("links[1].to", "unknown_step") in paths
     assert ("links[1]", "unknown_field") in paths
     assert Pathway.objects.count() == 1
+
+
+@pytest.mark.parametrize("note", ["x" * 501, 42, ["a"]])
+def test_link_note_that_is_too_long_or_not_text_is_refused_not_cut(note):
+    from partners.errors import ServiceError
+    from referrals.models import PathwayLink
+    from referrals.pathway_services import link_add, pathway_create, step_add
+    from tests.factories import OperationFactory, PlatformAdminFactory, ServiceFactory
+
+    admin = PlatformAdminFactory()
+    pathway = pathway_create(actor=admin, operation=OperationFactory(), name="Notes", theme="general")
+    first = step_add(actor=admin, pathway=pathway, service=ServiceFactory(), is_entry=True)
+    second = step_add(actor=admin, pathway=pathway, service=ServiceFactory())
+    with pytest.raises(ServiceError) as exc:
+        link_add(actor=admin, pathway=pathway, from_step=first, to_step=second, note=note)
+    assert (exc.value.code, exc.value.field) == ("invalid_note", "note")
+    assert not PathwayLink.objects.exists()
