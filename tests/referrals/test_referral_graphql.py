@@ -9,6 +9,8 @@ from graphql_relay import to_global_id
 
 from consent.services import consent_new_version
 from hub.schema import schema
+from partners.models import Membership
+from partners.services import membership_deactivate
 from referrals import services
 from referrals.models import AccessLog, Referral
 from referrals.selectors import permission_id, referral_list_visible
@@ -53,6 +55,11 @@ query ($id: ID!) {
 
 def gid(kind: str, obj) -> str:
     return to_global_id(kind, str(obj.pk))
+
+
+def caseworker_id(user) -> str:
+    """What ``assignableCaseworkers`` hands out: the global id of the user's active membership."""
+    return to_global_id("Caseworker", str(Membership.objects.get(user=user, is_active=True).pk))
 
 
 def ok(body) -> dict:
@@ -273,7 +280,7 @@ def mutation_for(action: str, world, onward_service) -> tuple[str, dict]:
         "assign": (
             "assignReferral",
             ", caseworker: $caseworker",
-            {"caseworker": ("ID!", gid("Caseworker", world.b.caseworker))},
+            {"caseworker": ("ID!", caseworker_id(world.b.caseworker))},
         ),
         "withdraw": ("withdrawReferral", ', reason: "person_request"', {}),
         "close": ("closeReferral", "", {}),
@@ -419,14 +426,14 @@ def test_assign_and_restrict_then_caseworkers_list(gql, world):
     }
     document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw, restrict: true) {
         referral { restricted assignedTo { username } } errors { code field } } }"""
-    stranger = gid("Caseworker", world.c.caseworker)
+    stranger = caseworker_id(world.c.caseworker)
     bad = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": stranger})[1])
     assert bad["assignReferral"]["errors"] == [{"code": "invalid_assignee", "field": "caseworker"}]
     good = ok(
         gql(
             world.b.focal_point,
             document,
-            {"id": gid("Referral", referral), "cw": gid("Caseworker", world.b.caseworker)},
+            {"id": gid("Referral", referral), "cw": caseworker_id(world.b.caseworker)},
         )[1]
     )
     assert good["assignReferral"] == {
@@ -440,6 +447,54 @@ def test_assign_and_restrict_then_caseworkers_list(gql, world):
         ]
     )
     assert sent["sentReferrals"]["edges"][0]["node"]["assignedTo"] is None
+
+
+def test_caseworker_ids_are_membership_uuids_never_user_numbers(gql, world):
+    referral = world.send()
+    listing = ok(gql(world.b.focal_point, "{ assignableCaseworkers { id username } }")[1])
+    ids = {entry["username"]: entry["id"] for entry in listing["assignableCaseworkers"]}
+    memberships = Membership.objects.filter(
+        organisation=world.b, is_active=True, role__in=services.ACTING_ROLES
+    )
+    assert ids == {m.user.username: to_global_id("Caseworker", str(m.pk)) for m in memberships}
+    document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw) {
+        referral { assignedTo { id username } } errors { code field } } }"""
+    cw = ids[world.b.caseworker.username]
+    result = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": cw})[1])
+    assert result["assignReferral"] == {
+        "referral": {"assignedTo": {"id": cw, "username": world.b.caseworker.username}},
+        "errors": [],
+    }
+    inbox = "{ referralInbox(first: 5) { edges { node { assignedTo { id } } } } }"
+    node = ok(gql(world.b.focal_point, inbox)[1])["referralInbox"]["edges"][0]["node"]
+    assert node == {"assignedTo": {"id": cw}}
+
+
+@pytest.mark.parametrize("kind", ["user_number", "other_organisation", "inactive", "not_a_uuid", "garbage"])
+def test_assign_refuses_any_caseworker_id_but_an_active_membership_of_the_receiver(gql, world, kind):
+    referral = world.send()
+    if kind == "inactive":
+        membership_deactivate(
+            actor=world.b.focal_point, membership=Membership.objects.get(user=world.b.caseworker2)
+        )
+    caseworker = {
+        "user_number": lambda: to_global_id("Caseworker", str(world.b.caseworker.pk)),
+        "other_organisation": lambda: caseworker_id(world.c.caseworker),
+        "inactive": lambda: to_global_id(
+            "Caseworker", str(Membership.objects.get(user=world.b.caseworker2).pk)
+        ),
+        "not_a_uuid": lambda: to_global_id("Caseworker", "not-a-uuid"),
+        "garbage": lambda: "not base64!",
+    }[kind]()
+    document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw) {
+        referral { id } errors { code field } } }"""
+    result = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": caseworker})[1])
+    assert result["assignReferral"] == {
+        "referral": None,
+        "errors": [{"code": "invalid_assignee", "field": "caseworker"}],
+    }
+    referral.refresh_from_db()
+    assert referral.assigned_to_id is None
 
 
 def test_refer_onward_returns_both_referrals(gql, world):
@@ -661,7 +716,7 @@ def operation_setup(name: str, world):
         ),
         "assign.graphql": (
             b.focal_point,
-            {"id": rid, "caseworker": gid("Caseworker", b.caseworker), "restrict": False},
+            {"id": rid, "caseworker": caseworker_id(b.caseworker), "restrict": False},
         ),
         "withdraw.graphql": (a.caseworker, {"id": rid, "reason": "person_request"}),
         "close.graphql": (a.caseworker, {"id": rid}),
