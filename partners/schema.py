@@ -4,7 +4,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -81,6 +81,7 @@ class ServiceType(DjangoObjectType):
         return service_list_visible(user=info.context.user).filter(pk=id).first()
 
     def resolve_locations(self, info):
+        prefetch_for_page(self, "locations")  # services joined onto a page load theirs together
         return self.locations.all()
 
 

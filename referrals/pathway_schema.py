@@ -12,16 +12,19 @@ from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
+from partners.connections import prefetch_for_page
 from partners.errors import NotFound, ServiceError
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from referrals.conditions import describe
 from referrals.models import Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import (
+    links_prefetch,
     pathway_alternatives,
     pathway_get_visible,
     pathway_list_visible,
     pathway_next_steps,
+    steps_prefetch,
     with_steps_and_links,
 )
 
@@ -92,12 +95,15 @@ class PathwayType(DjangoObjectType):
     def resolve_operation_name(self, info):
         return self.operation.name
 
+    # lists prefetch both; a pathway reached from a page of referrals loads them for the page at once
     @bypass_get_queryset
     def resolve_steps(self, info):
+        prefetch_for_page(self, steps_prefetch())
         return self.steps.all()
 
     @bypass_get_queryset
     def resolve_links(self, info):
+        prefetch_for_page(self, links_prefetch())
         return self.links.all()
 
 

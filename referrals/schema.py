@@ -18,7 +18,13 @@ from graphene_django import DjangoObjectType
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset
+from partners.connections import (
+    CountedConnection,
+    PageArguments,
+    connection_from_queryset,
+    mark_page,
+    page_of,
+)
 from partners.errors import NotFound, ServiceError
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
@@ -55,12 +61,19 @@ def _membership(info) -> Membership | None:
 
 def _page(referral: Referral) -> list[Referral]:
     """The rows fetched together with ``referral``: what the first lazy load covers."""
-    return getattr(referral, "_graphql_page", None) or [referral]
+    return page_of(referral)
 
 
 def _mark_page(rows: list[Referral]) -> list[Referral]:
-    for row in rows:
-        row._graphql_page = rows
+    """Mark the rows, and the services and pathways joined onto them, as pages of their own: the
+    first that needs locations, steps or links loads them for all (one query each, when asked)."""
+    mark_page(rows)
+    step_services = [row.pathway_link.to_step.service for row in rows if row.pathway_link_id]
+    mark_page(
+        [service for row in rows for service in (row.to_service, row.from_service) if service is not None]
+        + step_services
+    )
+    mark_page([row.pathway for row in rows if row.pathway_id])
     return rows
 
 
@@ -132,12 +145,15 @@ def _record_payload_read(info, referral: Referral) -> None:
 
 
 def _shaped(queryset):
-    """The joins every referral answer needs: sides, services, pathway step, assignee."""
+    """The joins every referral answer needs: sides, services, pathway and step (with its service),
+    assignee. Locations of the services and the pathway's steps and links load per page, on need."""
     return with_details(queryset).select_related(
         "from_service__organisation",
         "from_service__category",
         "to_service__organisation",
-        "pathway_link__to_step",
+        "pathway__operation",
+        "pathway_link__to_step__service__organisation",
+        "pathway_link__to_step__service__category",
     )
 
 

@@ -548,16 +548,80 @@ def test_a_failed_mutation_rolls_back_the_whole_operation(gql, world):
 # Query counts -----------------------------------------------------------------------------------
 
 
+def along_a_pathway(world):
+    """A published pathway from A's intake to B's service, both services at a location: the link a
+    referral follows, and the intake it starts from."""
+    from referrals.pathway_services import link_add, pathway_create, pathway_publish, step_add
+    from tests.factories import LocationFactory, PlatformAdminFactory
+
+    admin = PlatformAdminFactory()
+    intake = ServiceFactory(organisation=world.a, name="Intake A", required_fields=["given_name"])
+    for service in (intake, world.service_b):
+        service.locations.add(LocationFactory(operation=world.a.operation, name=f"Near {service.name}"))
+    pathway = pathway_create(actor=admin, operation=world.a.operation, name="GBV", theme="gbv")
+    entry = step_add(actor=admin, pathway=pathway, service=intake, is_entry=True, key="intake-a")
+    to_b = step_add(actor=admin, pathway=pathway, service=world.service_b, key="gbv-b")
+    link = link_add(actor=admin, pathway=pathway, from_step=entry, to_step=to_b, preference=1)
+    pathway_publish(actor=admin, pathway=pathway)
+    return link, intake
+
+
+INBOX_ALONG_PATHWAYS = INBOX.replace(
+    "pathwayStep { key }",
+    "pathwayStep { key service { name organisation { acronym } } } service { locations { name } }"
+    " senderService { name locations { name } }",
+)
+INBOX_WITH_PATHWAYS = INBOX_ALONG_PATHWAYS.replace(
+    "pathwayStep {", "pathway { name version operationName steps { key } links { key } } pathwayStep {"
+)
+
+
 def test_inbox_runs_a_fixed_number_of_queries_whatever_the_page_size(gql, world, django_assert_num_queries):
-    for index in range(50):
-        world.send(idempotency_key=f"k{index}")
+    link, intake = along_a_pathway(world)
+    for index in range(50):  # every other one along the pathway, the newest too: each page has both
+        along = {"from_service": intake, "pathway_link": link} if index % 2 else {}
+        world.send(idempotency_key=f"k{index}", **along)
     token = token_for(world.b.caseworker)
-    # membership, page (joins: sides, services, pathway step), events of the page, user grants, group grants
-    for first in (1, 10, 50):
-        with django_assert_num_queries(AUTH_QUERIES + 5):
-            body = gql(None, INBOX, {"first": first}, token=token)[1]
-        assert len(ok(body)["referralInbox"]["edges"]) == first
-        assert all(edge["node"]["viewerCan"]["accept"] for edge in body["data"]["referralInbox"]["edges"])
+    # membership, page (joins: sides, services, pathway and step with its service), events of the
+    # page, user grants, group grants; then one query for all the page's services' locations, and one
+    # each for the steps and the links of the page's pathways
+    for query, queries in ((INBOX, 5), (INBOX_ALONG_PATHWAYS, 6), (INBOX_WITH_PATHWAYS, 8)):
+        for first in (1, 10, 50):
+            with django_assert_num_queries(AUTH_QUERIES + queries):
+                body = gql(None, query, {"first": first}, token=token)[1]
+            edges = ok(body)["referralInbox"]["edges"]
+            assert len(edges) == first
+            assert all(edge["node"]["viewerCan"]["accept"] for edge in edges)
+    nodes = [edge["node"] for edge in edges]
+    followed = [node for node in nodes if node["pathwayStep"]]
+    assert len(followed) == 25
+    assert {
+        (
+            node["pathwayStep"]["key"],
+            node["pathwayStep"]["service"]["name"],
+            node["pathwayStep"]["service"]["organisation"]["acronym"],
+            node["service"]["locations"][0]["name"],
+            node["senderService"]["locations"][0]["name"],
+            node["pathway"]["operationName"],
+            len(node["pathway"]["steps"]),
+            len(node["pathway"]["links"]),
+        )
+        for node in followed
+    } == {
+        (
+            "gbv-b",
+            "GBV case management B",
+            "B",
+            "Near GBV case management B",
+            "Near Intake A",
+            world.a.operation.name,
+            2,
+            1,
+        )
+    }
+    assert all(
+        node["pathway"] is None and node["senderService"] is None for node in nodes if node not in followed
+    )
 
 
 def test_payload_and_total_count_add_one_query_each(gql, world, django_assert_num_queries):
