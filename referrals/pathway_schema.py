@@ -7,12 +7,12 @@ resolves to null exactly like an id that does not exist.
 import graphene
 from django.core.exceptions import ValidationError as DjangoValidationError
 from graphene import relay
-from graphene_django import DjangoConnectionField, DjangoObjectType
+from graphene_django import DjangoObjectType
 from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import prefetch_for_page
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.errors import NotFound, ServiceError
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
@@ -107,6 +107,11 @@ class PathwayType(DjangoObjectType):
         return self.links.all()
 
 
+class PathwayConnection(CountedConnection):
+    class Meta:
+        node = PathwayType
+
+
 class PathwayOfferType(graphene.ObjectType):
     class Meta:
         name = "PathwayOffer"
@@ -175,8 +180,11 @@ def _answer(call):
 
 
 class PathwayQueries(graphene.ObjectType):
-    pathways = DjangoConnectionField(
-        PathwayType,
+    pathways = graphene.Field(
+        PathwayConnection,
+        required=True,
+        first=PageArguments.first,
+        after=PageArguments.after,
         theme=PathwayThemeEnum(),
         description="Pathways you may see: published ones (platform admins also see drafts and archives)",
     )
@@ -198,13 +206,14 @@ class PathwayQueries(graphene.ObjectType):
         description="Open services of the same category: same pathway first, then the operation's others",
     )
 
-    def resolve_pathways(self, info, theme=None, **kwargs):
+    def resolve_pathways(self, info, first, after=None, theme=None):
+        # the steps and links of the page only: prefetch_related runs after the page is sliced
         queryset = with_steps_and_links(pathway_list_visible(user=info.context.user)).order_by(
-            "name", "-version"
+            "name", "-version", "id"
         )
         if theme:
             queryset = queryset.filter(theme=getattr(theme, "value", theme))
-        return queryset
+        return connection_from_queryset(PathwayConnection, queryset, first=first, after=after)
 
     def resolve_pathway(self, info, id):
         try:
