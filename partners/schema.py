@@ -1,8 +1,12 @@
 """GraphQL types and queries for the directory and the caller."""
 
+import uuid
+
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql import GraphQLError
+from graphql_relay import from_global_id
 
 from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.models import Location, Organisation, Service, ServiceCategory
@@ -85,6 +89,27 @@ class ServiceType(DjangoObjectType):
         return self.locations.all()
 
 
+def _location_id(value: str) -> uuid.UUID:
+    """A `Location.id` as the API hands it out (a global id), or the bare UUID inside it."""
+    for candidate in (value, _unwrapped(value, "Location")):
+        try:
+            return uuid.UUID(candidate)
+        except (TypeError, ValueError, AttributeError):
+            continue
+    raise GraphQLError(
+        "`location` is not a Location id: pass a `Location.id` (e.g. from `services { locations { id } }`).",
+        extensions={"code": "invalid_location", "field": "location"},
+    )
+
+
+def _unwrapped(value: str, kind: str) -> str | None:
+    try:
+        found, raw = from_global_id(value)
+    except Exception:  # malformed base64 or separator
+        return None
+    return raw if found == kind else None
+
+
 class ServiceConnection(CountedConnection):
     class Meta:
         node = ServiceType
@@ -107,7 +132,7 @@ class PartnerQueries(graphene.ObjectType):
         first=PageArguments.first,
         after=PageArguments.after,
         category=graphene.String(description="Category code, e.g. gbv_case_management"),
-        location=graphene.ID(description="Location id (UUID)"),
+        location=graphene.ID(description="A `Location.id` (its bare UUID is accepted too)"),
         accepting_only=graphene.Boolean(default_value=False),
         description="The shared service directory",
     )
@@ -129,7 +154,7 @@ class PartnerQueries(graphene.ObjectType):
         if category:
             queryset = queryset.filter(category__code=category)
         if location:
-            queryset = queryset.filter(locations__id=location).distinct()
+            queryset = queryset.filter(locations__id=_location_id(location)).distinct()
         if accepting_only:
             queryset = queryset.filter(is_accepting_referrals=True)
         return connection_from_queryset(ServiceConnection, queryset, first=first, after=after)
