@@ -96,9 +96,11 @@ def _location_id(value: str) -> uuid.UUID:
             return uuid.UUID(candidate)
         except (TypeError, ValueError, AttributeError):
             continue
+    # the code malformed arguments already answer (hub.graphql_view), with the argument named
     raise GraphQLError(
-        "`location` is not a Location id: pass a `Location.id` (e.g. from `services { locations { id } }`).",
-        extensions={"code": "invalid_location", "field": "location"},
+        f"`location` {value!r} is not a Location id: pass a `Location.id`, "
+        "e.g. from `services { locations { id } }`.",
+        extensions={"code": "invalid", "field": "location"},
     )
 
 
