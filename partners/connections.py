@@ -2,9 +2,14 @@
 
 Pagination is forward-only (``first`` + ``after``): one query fetches ``first + 1`` rows, so
 ``hasNextPage`` needs no count. ``totalCount`` runs its COUNT only when a client asks for it.
+
+Objects fetched together (a page, or the services joined onto a page) can be marked as one page:
+the first of them whose resolver needs a relation loads it for all of them, in one query, and
+only when a client asks for that relation.
 """
 
 import graphene
+from django.db.models import Prefetch, prefetch_related_objects
 from graphene import relay
 from graphql import GraphQLError
 from graphql_relay import cursor_to_offset, offset_to_cursor
@@ -58,3 +63,23 @@ def connection_from_queryset(connection_type, queryset, *, first: int, after: st
     )
     connection.queryset = queryset
     return connection
+
+
+def mark_page(objects: list) -> list:
+    """Remember that ``objects`` were fetched together (see ``prefetch_for_page``)."""
+    for obj in objects:
+        obj._graphql_page = objects
+    return objects
+
+
+def page_of(obj) -> list:
+    return getattr(obj, "_graphql_page", None) or [obj]
+
+
+def prefetch_for_page(obj, lookup: str | Prefetch) -> None:
+    """Load ``lookup`` for every object of ``obj``'s page that lacks it: one query, on first need."""
+    name = lookup.prefetch_to if isinstance(lookup, Prefetch) else lookup
+    if name in getattr(obj, "_prefetched_objects_cache", {}):
+        return
+    missing = [item for item in page_of(obj) if name not in getattr(item, "_prefetched_objects_cache", {})]
+    prefetch_related_objects(missing or [obj], lookup)

@@ -1,10 +1,14 @@
 """GraphQL types and queries for the directory and the caller."""
 
+import uuid
+
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql import GraphQLError
+from graphql_relay import from_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -81,7 +85,31 @@ class ServiceType(DjangoObjectType):
         return service_list_visible(user=info.context.user).filter(pk=id).first()
 
     def resolve_locations(self, info):
+        prefetch_for_page(self, "locations")  # services joined onto a page load theirs together
         return self.locations.all()
+
+
+def _location_id(value: str) -> uuid.UUID:
+    """A `Location.id` as the API hands it out (a global id), or the bare UUID inside it."""
+    for candidate in (value, _unwrapped(value, "Location")):
+        try:
+            return uuid.UUID(candidate)
+        except (TypeError, ValueError, AttributeError):
+            continue
+    # the code malformed arguments already answer (hub.graphql_view), with the argument named
+    raise GraphQLError(
+        f"`location` {value!r} is not a Location id: pass a `Location.id`, "
+        "e.g. from `services { locations { id } }`.",
+        extensions={"code": "invalid", "field": "location"},
+    )
+
+
+def _unwrapped(value: str, kind: str) -> str | None:
+    try:
+        found, raw = from_global_id(value)
+    except Exception:  # malformed base64 or separator
+        return None
+    return raw if found == kind else None
 
 
 class ServiceConnection(CountedConnection):
@@ -106,7 +134,7 @@ class PartnerQueries(graphene.ObjectType):
         first=PageArguments.first,
         after=PageArguments.after,
         category=graphene.String(description="Category code, e.g. gbv_case_management"),
-        location=graphene.ID(description="Location id (UUID)"),
+        location=graphene.ID(description="A `Location.id` (its bare UUID is accepted too)"),
         accepting_only=graphene.Boolean(default_value=False),
         description="The shared service directory",
     )
@@ -128,7 +156,7 @@ class PartnerQueries(graphene.ObjectType):
         if category:
             queryset = queryset.filter(category__code=category)
         if location:
-            queryset = queryset.filter(locations__id=location).distinct()
+            queryset = queryset.filter(locations__id=_location_id(location)).distinct()
         if accepting_only:
             queryset = queryset.filter(is_accepting_referrals=True)
         return connection_from_queryset(ServiceConnection, queryset, first=first, after=after)

@@ -7,21 +7,24 @@ resolves to null exactly like an id that does not exist.
 import graphene
 from django.core.exceptions import ValidationError as DjangoValidationError
 from graphene import relay
-from graphene_django import DjangoConnectionField, DjangoObjectType
+from graphene_django import DjangoObjectType
 from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
+from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.errors import NotFound, ServiceError
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from referrals.conditions import describe
 from referrals.models import Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import (
+    links_prefetch,
     pathway_alternatives,
     pathway_get_visible,
     pathway_list_visible,
     pathway_next_steps,
+    steps_prefetch,
     with_steps_and_links,
 )
 
@@ -92,13 +95,21 @@ class PathwayType(DjangoObjectType):
     def resolve_operation_name(self, info):
         return self.operation.name
 
+    # lists prefetch both; a pathway reached from a page of referrals loads them for the page at once
     @bypass_get_queryset
     def resolve_steps(self, info):
+        prefetch_for_page(self, steps_prefetch())
         return self.steps.all()
 
     @bypass_get_queryset
     def resolve_links(self, info):
+        prefetch_for_page(self, links_prefetch())
         return self.links.all()
+
+
+class PathwayConnection(CountedConnection):
+    class Meta:
+        node = PathwayType
 
 
 class PathwayOfferType(graphene.ObjectType):
@@ -169,8 +180,11 @@ def _answer(call):
 
 
 class PathwayQueries(graphene.ObjectType):
-    pathways = DjangoConnectionField(
-        PathwayType,
+    pathways = graphene.Field(
+        PathwayConnection,
+        required=True,
+        first=PageArguments.first,
+        after=PageArguments.after,
         theme=PathwayThemeEnum(),
         description="Pathways you may see: published ones (platform admins also see drafts and archives)",
     )
@@ -192,13 +206,14 @@ class PathwayQueries(graphene.ObjectType):
         description="Open services of the same category: same pathway first, then the operation's others",
     )
 
-    def resolve_pathways(self, info, theme=None, **kwargs):
+    def resolve_pathways(self, info, first, after=None, theme=None):
+        # the steps and links of the page only: prefetch_related runs after the page is sliced
         queryset = with_steps_and_links(pathway_list_visible(user=info.context.user)).order_by(
-            "name", "-version"
+            "name", "-version", "id"
         )
         if theme:
             queryset = queryset.filter(theme=getattr(theme, "value", theme))
-        return queryset
+        return connection_from_queryset(PathwayConnection, queryset, first=first, after=after)
 
     def resolve_pathway(self, info, id):
         try:

@@ -35,25 +35,32 @@ def pathway_list_visible(*, user: AbstractBaseUser) -> QuerySet[Pathway]:
     return queryset.filter(status=Pathway.Status.PUBLISHED)
 
 
+def steps_prefetch() -> Prefetch:
+    """A pathway's steps with their service and organisation: one query for any number of pathways."""
+    return Prefetch(
+        "steps",
+        queryset=PathwayStep.objects.select_related(
+            "service", "service__organisation", "service__category"
+        ).order_by("key"),
+    )
+
+
+def links_prefetch() -> Prefetch:
+    """A pathway's links with both steps' services: one query for any number of pathways."""
+    return Prefetch(
+        "links",
+        queryset=PathwayLink.objects.select_related(
+            "from_step__service__organisation",
+            "from_step__service__category",
+            "to_step__service__organisation",
+            "to_step__service__category",
+        ).order_by("preference", "key"),
+    )
+
+
 def with_steps_and_links(queryset: QuerySet[Pathway]) -> QuerySet[Pathway]:
     """Prefetch a pathway's steps (with service and organisation) and links: three queries in all."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "steps",
-            queryset=PathwayStep.objects.select_related(
-                "service", "service__organisation", "service__category"
-            ).order_by("key"),
-        ),
-        Prefetch(
-            "links",
-            queryset=PathwayLink.objects.select_related(
-                "from_step__service__organisation",
-                "from_step__service__category",
-                "to_step__service__organisation",
-                "to_step__service__category",
-            ).order_by("preference", "key"),
-        ),
-    )
+    return queryset.prefetch_related(steps_prefetch(), links_prefetch())
 
 
 def pathway_get_visible(*, user: AbstractBaseUser, pathway_id) -> Pathway:

@@ -10,7 +10,6 @@ request). Reading a payload is recorded in the access log with one bulk insert p
 from __future__ import annotations
 
 import graphene
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, prefetch_related_objects
 from graphene import relay
@@ -19,7 +18,13 @@ from graphene_django import DjangoObjectType
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset
+from partners.connections import (
+    CountedConnection,
+    PageArguments,
+    connection_from_queryset,
+    mark_page,
+    page_of,
+)
 from partners.errors import NotFound, ServiceError
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
@@ -56,12 +61,19 @@ def _membership(info) -> Membership | None:
 
 def _page(referral: Referral) -> list[Referral]:
     """The rows fetched together with ``referral``: what the first lazy load covers."""
-    return getattr(referral, "_graphql_page", None) or [referral]
+    return page_of(referral)
 
 
 def _mark_page(rows: list[Referral]) -> list[Referral]:
-    for row in rows:
-        row._graphql_page = rows
+    """Mark the rows, and the services and pathways joined onto them, as pages of their own: the
+    first that needs locations, steps or links loads them for all (one query each, when asked)."""
+    mark_page(rows)
+    step_services = [row.pathway_link.to_step.service for row in rows if row.pathway_link_id]
+    mark_page(
+        [service for row in rows for service in (row.to_service, row.from_service) if service is not None]
+        + step_services
+    )
+    mark_page([row.pathway for row in rows if row.pathway_id])
     return rows
 
 
@@ -76,6 +88,24 @@ def _events(referral: Referral) -> list[ReferralEvent]:
             ),
         )
     return referral._graphql_events
+
+
+def _assignee_membership(referral: Referral) -> Membership | None:
+    """The assignee's membership of the receiving organisation (the active one if several), loaded
+    for the whole page by the first row that asks: its UUID is the caseworker's public id."""
+    if not hasattr(referral, "_graphql_assignee"):
+        page = [row for row in _page(referral) if not hasattr(row, "_graphql_assignee")]
+        assigned = [row for row in page if row.assigned_to_id is not None]
+        found = {}
+        if assigned:
+            memberships = Membership.objects.filter(
+                user_id__in={row.assigned_to_id for row in assigned},
+                organisation_id__in={row.to_organisation_id for row in assigned},
+            ).order_by("is_active", "created_at")  # the active one, else the latest, comes last and wins
+            found = {(m.user_id, m.organisation_id): m for m in memberships}
+        for row in page:
+            row._graphql_assignee = found.get((row.assigned_to_id, row.to_organisation_id))
+    return referral._graphql_assignee
 
 
 def _checker(info, referral: Referral):
@@ -115,12 +145,15 @@ def _record_payload_read(info, referral: Referral) -> None:
 
 
 def _shaped(queryset):
-    """The joins every referral answer needs: sides, services, pathway step, assignee."""
+    """The joins every referral answer needs: sides, services, pathway and step (with its service),
+    assignee. Locations of the services and the pathway's steps and links load per page, on need."""
     return with_details(queryset).select_related(
         "from_service__organisation",
         "from_service__category",
         "to_service__organisation",
-        "pathway_link__to_step",
+        "pathway__operation",
+        "pathway_link__to_step__service__organisation",
+        "pathway_link__to_step__service__category",
     )
 
 
@@ -170,15 +203,20 @@ class CaseworkerType(graphene.ObjectType):
         name = "Caseworker"
         description = "A member of your organisation who can be assigned referrals."
 
-    id = graphene.ID(required=True, description="Pass this to `assignReferral(caseworker:)`")
+    id = graphene.ID(
+        required=True,
+        description="Global id of the membership (a UUID, never the user's number); pass it to "
+        "`assignReferral(caseworker:)`",
+    )
     username = graphene.String(required=True)
     first_name = graphene.String(required=True)
     last_name = graphene.String(required=True)
 
     @staticmethod
-    def from_user(user) -> CaseworkerType:
+    def from_membership(membership: Membership, user=None) -> CaseworkerType:
+        user = user or membership.user
         return CaseworkerType(
-            id=to_global_id("Caseworker", str(user.pk)),
+            id=to_global_id("Caseworker", str(membership.pk)),
             username=user.username,
             first_name=user.first_name,
             last_name=user.last_name,
@@ -379,7 +417,8 @@ class ReferralType(DjangoObjectType):
             return None
         if membership.organisation_id != self.to_organisation_id:
             return None
-        return CaseworkerType.from_user(self.assigned_to)
+        assignee = _assignee_membership(self)
+        return CaseworkerType.from_membership(assignee, user=self.assigned_to) if assignee else None
 
     def resolve_events(self, info):
         return _events(self)
@@ -490,7 +529,7 @@ class ReferralQueries(graphene.ObjectType):
             )
             .order_by("user__last_name", "user__first_name", "user__username")
         )
-        return [CaseworkerType.from_user(member.user) for member in members]
+        return [CaseworkerType.from_membership(member) for member in members]
 
 
 # Mutations ---------------------------------------------------------------------------------------
@@ -629,6 +668,20 @@ class CloseReferral(ReferralMutation):
     mutate = _transition("close")
 
 
+def _caseworker_user(info, global_id: str):
+    """The user behind a ``Caseworker.id`` (a membership's UUID). An id that is malformed, of another
+    organisation or of an inactive membership gives None, which the service refuses as
+    ``invalid_assignee`` after its own checks (visibility, side, role, state) have run."""
+    raw = _decode(global_id, "Caseworker")
+    if raw is None:
+        return None
+    try:
+        membership = membership_list_visible(user=_user(info)).filter(pk=raw, is_active=True).first()
+    except (ValueError, DjangoValidationError):  # not a UUID, e.g. a user's number from an old client
+        return None
+    return membership.user if membership else None
+
+
 class AssignReferral(ReferralMutation):
     """Receiving focal point: give the referral to one caseworker, optionally only to them."""
 
@@ -641,10 +694,11 @@ class AssignReferral(ReferralMutation):
     def mutate(cls, root, info, id, caseworker, restrict=False):
         def change():
             referral = _visible_referral(info, id)
-            raw = _decode(caseworker, "Caseworker")
-            user = get_user_model().objects.filter(pk=raw).first() if raw and raw.isdigit() else None
             return services.referral_assign(
-                actor=_user(info), referral=referral, caseworker=user, restrict=restrict
+                actor=_user(info),
+                referral=referral,
+                caseworker=_caseworker_user(info, caseworker),
+                restrict=restrict,
             )
 
         return cls.respond(info, change)

@@ -56,6 +56,46 @@ def test_services_directory_filters(gql, org_a, org_b):
     assert node["requiredFields"] == ["given_name", "phone"]
 
 
+def test_services_by_a_location_id_read_from_the_api(gql, org_a, org_b):
+    camp, town = LocationFactory(name="Camp K"), LocationFactory(name="Town L")
+    ServiceFactory(organisation=org_a, name="Clinic A").locations.add(camp)
+    ServiceFactory(organisation=org_b, name="Clinic B").locations.add(town)
+    user = org_a.caseworker
+    listing = gql(user, "{ services(first: 20) { edges { node { name locations { id name } } } } }")[1]
+    ids = {
+        location["name"]: location["id"]
+        for edge in listing["data"]["services"]["edges"]
+        for location in edge["node"]["locations"]
+    }
+    assert ids["Camp K"] == to_global_id("Location", str(camp.id))
+    for value in (ids["Camp K"], str(camp.id)):  # the global id handed out, or the bare UUID
+        body = gql(user, SERVICES, {"location": value})[1]
+        assert "errors" not in body, body
+        assert [edge["node"]["name"] for edge in body["data"]["services"]["edges"]] == ["Clinic A"]
+    unknown = gql(
+        user, SERVICES, {"location": to_global_id("Location", "7d0b3c3e-0000-4000-8000-000000000000")}
+    )
+    assert unknown[1]["data"]["services"]["edges"] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "camp-k",
+        "not base64!",
+        to_global_id("Service", "7d0b3c3e-0000-4000-8000-000000000000"),
+        to_global_id("Location", "12"),
+    ],
+)
+def test_a_malformed_location_is_a_clear_error(gql, org_a, value):
+    status, body = gql(org_a.caseworker, SERVICES, {"location": value})
+    assert status == 200 and body["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("invalid", "location")
+    ]
+    assert repr(value) in body["errors"][0]["message"] and "Location id" in body["errors"][0]["message"]
+
+
 @pytest.mark.parametrize("first", [1, 15])
 def test_services_query_count_does_not_grow_with_results(gql, org_a, django_assert_num_queries, first):
     for _ in range(15):

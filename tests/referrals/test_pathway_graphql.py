@@ -69,18 +69,56 @@ def test_platform_admins_also_see_drafts(gql, demo):
 
 
 def test_the_pathway_list_does_not_grow_queries_with_pathways_steps_or_links(
-    client, demo, django_assert_num_queries
+    gql, demo, django_assert_num_queries
 ):
-    """4 pathways, 25 steps, 25 links: count, pathways, steps, links, plus the token lookup."""
+    """4 pathways, 25 steps, 25 links: pathways, steps, links, plus the token lookup (two); no COUNT
+    unless totalCount is asked for."""
     token = token_for(demo.user("sara.wpa"))
-    with django_assert_num_queries(6):
-        response = client.post(
-            "/graphql",
-            data={"query": PATHWAYS},
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Token {token}",
+    for first in (1, 20):
+        with django_assert_num_queries(2 + 3):
+            _status, body = gql(None, PATHWAYS.replace("first: 20", f"first: {first}"), token=token)
+        assert len(body["data"]["pathways"]["edges"]) == min(first, 4)
+    with django_assert_num_queries(2 + 3 + 1):
+        _status, body = gql(
+            None, PATHWAYS.replace("pathways(first: 20) {", "pathways(first: 20) { totalCount"), token=token
         )
-    assert len(response.json()["data"]["pathways"]["edges"]) == 4
+    assert body["data"]["pathways"]["totalCount"] == 4
+
+
+def test_pathways_page_forward_with_after(gql, demo):
+    user = demo.user("sara.wpa")
+    query = """query ($after: String) { pathways(first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { name } } } }"""
+    first = gql(user, query)[1]["data"]["pathways"]
+    assert first["totalCount"] == 4 and len(first["edges"]) == 3
+    assert first["pageInfo"]["hasNextPage"] is True and first["pageInfo"]["hasPreviousPage"] is False
+    rest = gql(user, query, {"after": first["pageInfo"]["endCursor"]})[1]["data"]["pathways"]
+    assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
+    names = [edge["node"]["name"] for edge in first["edges"] + rest["edges"]]
+    assert names == sorted(names) and len(set(names)) == 4
+
+
+@pytest.mark.parametrize(
+    "arguments, code",
+    [
+        ("first: 101", "invalid_page_size"),
+        ("first: 0", "invalid_page_size"),
+        ('first: 5, after: "not-a-cursor"', "invalid_cursor"),
+    ],
+)
+def test_pathways_page_limits_have_their_codes(gql, demo, arguments, code):
+    body = gql(demo.user("sara.wpa"), f"{{ pathways({arguments}) {{ edges {{ node {{ name }} }} }} }}")[1]
+    assert body.get("data") is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == [code]
+
+
+@pytest.mark.parametrize(
+    "arguments", ["", "last: 2", 'first: 2, before: "YXJyYXljb25uZWN0aW9uOjE="', "first: 2, offset: 1"]
+)
+def test_pathways_is_forward_only_and_needs_first(gql, demo, arguments):
+    query = "{ pathways%s { edges { node { name } } } }" % (f"({arguments})" if arguments else "")
+    body = gql(demo.user("sara.wpa"), query)[1]
+    assert body.get("data") is None and body["errors"], body
 
 
 def test_a_draft_id_resolves_to_null_for_partners(gql, demo):

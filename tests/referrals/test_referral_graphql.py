@@ -9,6 +9,8 @@ from graphql_relay import to_global_id
 
 from consent.services import consent_new_version
 from hub.schema import schema
+from partners.models import Membership
+from partners.services import membership_deactivate
 from referrals import services
 from referrals.models import AccessLog, Referral
 from referrals.selectors import permission_id, referral_list_visible
@@ -53,6 +55,11 @@ query ($id: ID!) {
 
 def gid(kind: str, obj) -> str:
     return to_global_id(kind, str(obj.pk))
+
+
+def caseworker_id(user) -> str:
+    """What ``assignableCaseworkers`` hands out: the global id of the user's active membership."""
+    return to_global_id("Caseworker", str(Membership.objects.get(user=user, is_active=True).pk))
 
 
 def ok(body) -> dict:
@@ -273,7 +280,7 @@ def mutation_for(action: str, world, onward_service) -> tuple[str, dict]:
         "assign": (
             "assignReferral",
             ", caseworker: $caseworker",
-            {"caseworker": ("ID!", gid("Caseworker", world.b.caseworker))},
+            {"caseworker": ("ID!", caseworker_id(world.b.caseworker))},
         ),
         "withdraw": ("withdrawReferral", ', reason: "person_request"', {}),
         "close": ("closeReferral", "", {}),
@@ -287,8 +294,8 @@ def mutation_for(action: str, world, onward_service) -> tuple[str, dict]:
     return document, {name: value for name, (_kind, value) in variables.items()}
 
 
-def bring_to(world, state: str) -> Referral:
-    referral = world.send()
+def bring_to(world, state: str, key: str | None = None) -> Referral:
+    referral = world.send(**({"idempotency_key": key} if key else {}))
     receiver, sender = world.b.caseworker, world.a.caseworker
     steps = {
         "sent": [],
@@ -419,14 +426,14 @@ def test_assign_and_restrict_then_caseworkers_list(gql, world):
     }
     document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw, restrict: true) {
         referral { restricted assignedTo { username } } errors { code field } } }"""
-    stranger = gid("Caseworker", world.c.caseworker)
+    stranger = caseworker_id(world.c.caseworker)
     bad = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": stranger})[1])
     assert bad["assignReferral"]["errors"] == [{"code": "invalid_assignee", "field": "caseworker"}]
     good = ok(
         gql(
             world.b.focal_point,
             document,
-            {"id": gid("Referral", referral), "cw": gid("Caseworker", world.b.caseworker)},
+            {"id": gid("Referral", referral), "cw": caseworker_id(world.b.caseworker)},
         )[1]
     )
     assert good["assignReferral"] == {
@@ -440,6 +447,54 @@ def test_assign_and_restrict_then_caseworkers_list(gql, world):
         ]
     )
     assert sent["sentReferrals"]["edges"][0]["node"]["assignedTo"] is None
+
+
+def test_caseworker_ids_are_membership_uuids_never_user_numbers(gql, world):
+    referral = world.send()
+    listing = ok(gql(world.b.focal_point, "{ assignableCaseworkers { id username } }")[1])
+    ids = {entry["username"]: entry["id"] for entry in listing["assignableCaseworkers"]}
+    memberships = Membership.objects.filter(
+        organisation=world.b, is_active=True, role__in=services.ACTING_ROLES
+    )
+    assert ids == {m.user.username: to_global_id("Caseworker", str(m.pk)) for m in memberships}
+    document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw) {
+        referral { assignedTo { id username } } errors { code field } } }"""
+    cw = ids[world.b.caseworker.username]
+    result = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": cw})[1])
+    assert result["assignReferral"] == {
+        "referral": {"assignedTo": {"id": cw, "username": world.b.caseworker.username}},
+        "errors": [],
+    }
+    inbox = "{ referralInbox(first: 5) { edges { node { assignedTo { id } } } } }"
+    node = ok(gql(world.b.focal_point, inbox)[1])["referralInbox"]["edges"][0]["node"]
+    assert node == {"assignedTo": {"id": cw}}
+
+
+@pytest.mark.parametrize("kind", ["user_number", "other_organisation", "inactive", "not_a_uuid", "garbage"])
+def test_assign_refuses_any_caseworker_id_but_an_active_membership_of_the_receiver(gql, world, kind):
+    referral = world.send()
+    if kind == "inactive":
+        membership_deactivate(
+            actor=world.b.focal_point, membership=Membership.objects.get(user=world.b.caseworker2)
+        )
+    caseworker = {
+        "user_number": lambda: to_global_id("Caseworker", str(world.b.caseworker.pk)),
+        "other_organisation": lambda: caseworker_id(world.c.caseworker),
+        "inactive": lambda: to_global_id(
+            "Caseworker", str(Membership.objects.get(user=world.b.caseworker2).pk)
+        ),
+        "not_a_uuid": lambda: to_global_id("Caseworker", "not-a-uuid"),
+        "garbage": lambda: "not base64!",
+    }[kind]()
+    document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw) {
+        referral { id } errors { code field } } }"""
+    result = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral), "cw": caseworker})[1])
+    assert result["assignReferral"] == {
+        "referral": None,
+        "errors": [{"code": "invalid_assignee", "field": "caseworker"}],
+    }
+    referral.refresh_from_db()
+    assert referral.assigned_to_id is None
 
 
 def test_refer_onward_returns_both_referrals(gql, world):
@@ -493,16 +548,80 @@ def test_a_failed_mutation_rolls_back_the_whole_operation(gql, world):
 # Query counts -----------------------------------------------------------------------------------
 
 
+def along_a_pathway(world):
+    """A published pathway from A's intake to B's service, both services at a location: the link a
+    referral follows, and the intake it starts from."""
+    from referrals.pathway_services import link_add, pathway_create, pathway_publish, step_add
+    from tests.factories import LocationFactory, PlatformAdminFactory
+
+    admin = PlatformAdminFactory()
+    intake = ServiceFactory(organisation=world.a, name="Intake A", required_fields=["given_name"])
+    for service in (intake, world.service_b):
+        service.locations.add(LocationFactory(operation=world.a.operation, name=f"Near {service.name}"))
+    pathway = pathway_create(actor=admin, operation=world.a.operation, name="GBV", theme="gbv")
+    entry = step_add(actor=admin, pathway=pathway, service=intake, is_entry=True, key="intake-a")
+    to_b = step_add(actor=admin, pathway=pathway, service=world.service_b, key="gbv-b")
+    link = link_add(actor=admin, pathway=pathway, from_step=entry, to_step=to_b, preference=1)
+    pathway_publish(actor=admin, pathway=pathway)
+    return link, intake
+
+
+INBOX_ALONG_PATHWAYS = INBOX.replace(
+    "pathwayStep { key }",
+    "pathwayStep { key service { name organisation { acronym } } } service { locations { name } }"
+    " senderService { name locations { name } }",
+)
+INBOX_WITH_PATHWAYS = INBOX_ALONG_PATHWAYS.replace(
+    "pathwayStep {", "pathway { name version operationName steps { key } links { key } } pathwayStep {"
+)
+
+
 def test_inbox_runs_a_fixed_number_of_queries_whatever_the_page_size(gql, world, django_assert_num_queries):
-    for index in range(50):
-        world.send(idempotency_key=f"k{index}")
+    link, intake = along_a_pathway(world)
+    for index in range(50):  # every other one along the pathway, the newest too: each page has both
+        along = {"from_service": intake, "pathway_link": link} if index % 2 else {}
+        world.send(idempotency_key=f"k{index}", **along)
     token = token_for(world.b.caseworker)
-    # membership, page (joins: sides, services, pathway step), events of the page, user grants, group grants
-    for first in (1, 10, 50):
-        with django_assert_num_queries(AUTH_QUERIES + 5):
-            body = gql(None, INBOX, {"first": first}, token=token)[1]
-        assert len(ok(body)["referralInbox"]["edges"]) == first
-        assert all(edge["node"]["viewerCan"]["accept"] for edge in body["data"]["referralInbox"]["edges"])
+    # membership, page (joins: sides, services, pathway and step with its service), events of the
+    # page, user grants, group grants; then one query for all the page's services' locations, and one
+    # each for the steps and the links of the page's pathways
+    for query, queries in ((INBOX, 5), (INBOX_ALONG_PATHWAYS, 6), (INBOX_WITH_PATHWAYS, 8)):
+        for first in (1, 10, 50):
+            with django_assert_num_queries(AUTH_QUERIES + queries):
+                body = gql(None, query, {"first": first}, token=token)[1]
+            edges = ok(body)["referralInbox"]["edges"]
+            assert len(edges) == first
+            assert all(edge["node"]["viewerCan"]["accept"] for edge in edges)
+    nodes = [edge["node"] for edge in edges]
+    followed = [node for node in nodes if node["pathwayStep"]]
+    assert len(followed) == 25
+    assert {
+        (
+            node["pathwayStep"]["key"],
+            node["pathwayStep"]["service"]["name"],
+            node["pathwayStep"]["service"]["organisation"]["acronym"],
+            node["service"]["locations"][0]["name"],
+            node["senderService"]["locations"][0]["name"],
+            node["pathway"]["operationName"],
+            len(node["pathway"]["steps"]),
+            len(node["pathway"]["links"]),
+        )
+        for node in followed
+    } == {
+        (
+            "gbv-b",
+            "GBV case management B",
+            "B",
+            "Near GBV case management B",
+            "Near Intake A",
+            world.a.operation.name,
+            2,
+            1,
+        )
+    }
+    assert all(
+        node["pathway"] is None and node["senderService"] is None for node in nodes if node not in followed
+    )
 
 
 def test_payload_and_total_count_add_one_query_each(gql, world, django_assert_num_queries):
@@ -516,22 +635,61 @@ def test_payload_and_total_count_add_one_query_each(gql, world, django_assert_nu
         assert ok(body)["referralInbox"]["totalCount"] == 12
 
 
+# (state the referral must be in, who acts, exact queries). The common 17: membership, visibility,
+# lock, two permission checks, update + history + event, re-read with events and grants, and the
+# savepoints of the operation and of the service. Decline and complete notify the referrer (+2),
+# assign reads the caseworker's membership in the adapter and in the service (+2), withdraw revokes
+# user and group grants and notifies (+4), and referOnward sends a whole new referral (consent
+# checks, grants to the new recipient). None of it may grow with the inbox.
+MUTATION_COSTS = {
+    "acknowledge": ("sent", "b.caseworker", 17),
+    "accept": ("sent", "b.caseworker", 17),
+    "decline": ("sent", "b.caseworker", 19),
+    "complete": ("accepted", "b.caseworker", 19),
+    "referOnward": ("accepted", "b.caseworker", 55),
+    "assign": ("sent", "b.focal_point", 19),
+    "withdraw": ("sent", "a.caseworker", 21),
+    "close": ("completed", "a.caseworker", 17),
+}
+
+
+def test_the_cost_table_covers_every_mutation():
+    mutations = schema.graphql_schema.mutation_type.fields
+    assert len(MUTATION_COSTS) == len(mutations) == 8
+    assert set(RECEIVING_ACTIONS) | set(SENDING_ACTIONS) == set(MUTATION_COSTS)
+
+
 @pytest.mark.parametrize("others", [0, 6])
-def test_a_mutation_costs_the_same_however_many_referrals_exist(
-    gql, world, others, django_assert_num_queries
+@pytest.mark.parametrize("action", list(MUTATION_COSTS))
+def test_every_mutation_costs_the_same_however_many_referrals_exist(
+    gql, action, others, django_assert_num_queries
 ):
-    for index in range(others):
-        world.send(idempotency_key=f"other-{index}")
-    referral = world.send(idempotency_key="target")
-    token = token_for(world.b.caseworker)
-    document = """mutation ($id: ID!) { acceptReferral(id: $id) { referral { id status
-        service { name } senderOrganisation { name } lastEvent { kind }
-        viewerCan { accept complete referOnward } } errors { code } } }"""
-    # membership, visibility, lock, two has_perm, update + history + event, re-read with events and
-    # grants, and two savepoints (the operation's and the service's): none of it grows with the inbox
-    with django_assert_num_queries(AUTH_QUERIES + 17):
-        body = gql(None, document, {"id": gid("Referral", referral)}, token=token)[1]
-    assert ok(body)["acceptReferral"]["errors"] == []
+    world = build_world()
+    world.consent = consent_new_version(
+        actor=world.a.caseworker, previous=world.consent, recipients=[world.b.id, world.c.id]
+    )
+    onward_service = ServiceFactory(
+        organisation=world.c,
+        category=world.service_b.category,
+        required_fields=["given_name"],
+        optional_fields=[],
+    )
+    state, actor, queries = MUTATION_COSTS[action]
+    for index in range(others):  # the same state as the target, so each could be touched by mistake
+        bring_to(world, state, key=f"other-{index}")
+    referral = bring_to(world, state, key="target")
+    org, role = actor.split(".")
+    token = token_for(getattr(getattr(world, org), role))
+    document, variables = mutation_for(action, world, onward_service)
+    document = document.replace(
+        "{ referral { id status }",
+        "{ referral { id status service { name } senderOrganisation { name } lastEvent { kind }"
+        " viewerCan { accept complete referOnward withdraw close } }",
+    )
+    with django_assert_num_queries(AUTH_QUERIES + queries):
+        body = gql(None, document, {"id": gid("Referral", referral), **variables}, token=token)[1]
+    result = ok(body)["m"]
+    assert result["errors"] == [] and result["referral"]["id"] == gid("Referral", referral)
 
 
 # The access log ---------------------------------------------------------------------------------
@@ -661,7 +819,7 @@ def operation_setup(name: str, world):
         ),
         "assign.graphql": (
             b.focal_point,
-            {"id": rid, "caseworker": gid("Caseworker", b.caseworker), "restrict": False},
+            {"id": rid, "caseworker": caseworker_id(b.caseworker), "restrict": False},
         ),
         "withdraw.graphql": (a.caseworker, {"id": rid, "reason": "person_request"}),
         "close.graphql": (a.caseworker, {"id": rid}),
