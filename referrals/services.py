@@ -168,20 +168,41 @@ def _response_due(service: Service, urgency: str, now):
 
 
 def _grant(referral: Referral, *, psea: bool, sending_users=None) -> None:
+    """The object grants of a new referral, written in one insert per table."""
+    from django.contrib.auth.models import Group, Permission
+
+    perms = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="referrals",
+            codename__in=("view_referral", "respond_referral", "manage_referral"),
+        )
+    }
     receiving = referral.to_organisation
-    if psea:
-        # SEA reports: the receiving PSEA focal point only, nobody else in that organisation
-        focal_point = _focal_point_of(receiving.id)
-        for perm in ("view_referral", "respond_referral"):
-            assign_perm(f"referrals.{perm}", focal_point, referral)
-    else:
-        for perm in ("view_referral", "respond_referral"):
-            assign_perm(f"referrals.{perm}", receiving.group, referral)
+    # SEA reports: the receiving PSEA focal point only, nobody else in that organisation
+    receivers = [_focal_point_of(receiving.id)] if psea else [receiving.group]
     # an onward referral from a restricted one stays with the people who could see its parent
     senders = sending_users if sending_users else [referral.from_organisation.group]
-    for holder in senders:
-        for perm in ("view_referral", "manage_referral"):
-            assign_perm(f"referrals.{perm}", holder, referral)
+    grants = [(holder, "view_referral") for holder in receivers] + [
+        (holder, "respond_referral") for holder in receivers
+    ]
+    grants += [(holder, "view_referral") for holder in senders] + [
+        (holder, "manage_referral") for holder in senders
+    ]
+    group_rows, user_rows = [], []
+    for holder, codename in grants:
+        if isinstance(holder, Group):
+            group_rows.append(
+                ReferralGroupObjectPermission(
+                    content_object=referral, group=holder, permission=perms[codename]
+                )
+            )
+        else:
+            user_rows.append(
+                ReferralUserObjectPermission(content_object=referral, user=holder, permission=perms[codename])
+            )
+    ReferralGroupObjectPermission.objects.bulk_create(group_rows, ignore_conflicts=True)
+    ReferralUserObjectPermission.objects.bulk_create(user_rows, ignore_conflicts=True)
 
 
 def _receiving_user_grants(referral: Referral):

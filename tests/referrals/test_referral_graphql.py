@@ -640,13 +640,13 @@ def test_payload_and_total_count_add_one_query_each(gql, world, django_assert_nu
 # savepoints of the operation and of the service. Decline and complete notify the referrer (+2),
 # assign reads the caseworker's membership in the adapter and in the service (+2), withdraw revokes
 # user and group grants and notifies (+4), and referOnward sends a whole new referral (consent
-# checks, grants to the new recipient). None of it may grow with the inbox.
+# checks, the grants in one insert per table). None of it may grow with the inbox.
 MUTATION_COSTS = {
     "acknowledge": ("sent", "b.caseworker", 17),
     "accept": ("sent", "b.caseworker", 17),
     "decline": ("sent", "b.caseworker", 19),
     "complete": ("accepted", "b.caseworker", 19),
-    "referOnward": ("accepted", "b.caseworker", 55),
+    "referOnward": ("accepted", "b.caseworker", 33),
     "assign": ("sent", "b.focal_point", 19),
     "withdraw": ("sent", "a.caseworker", 21),
     "close": ("completed", "a.caseworker", 17),
