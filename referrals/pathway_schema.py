@@ -12,7 +12,14 @@ from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
+from partners.connections import (
+    CountedConnection,
+    PageArguments,
+    connection_from_queryset,
+    mark_page,
+    page_of,
+    prefetch_for_page,
+)
 from partners.errors import NotFound, ServiceError
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
@@ -99,7 +106,10 @@ class PathwayType(DjangoObjectType):
     @bypass_get_queryset
     def resolve_steps(self, info):
         prefetch_for_page(self, steps_prefetch())
-        return self.steps.all()
+        steps = list(self.steps.all())
+        # the services of every step on this page of pathways load their locations together
+        mark_page([step.service for pathway in page_of(self) for step in pathway.steps.all()])
+        return steps
 
     @bypass_get_queryset
     def resolve_links(self, info):
@@ -213,7 +223,9 @@ class PathwayQueries(graphene.ObjectType):
         )
         if theme:
             queryset = queryset.filter(theme=getattr(theme, "value", theme))
-        return connection_from_queryset(PathwayConnection, queryset, first=first, after=after)
+        connection = connection_from_queryset(PathwayConnection, queryset, first=first, after=after)
+        mark_page([edge.node for edge in connection.edges])
+        return connection
 
     def resolve_pathway(self, info, id):
         try:

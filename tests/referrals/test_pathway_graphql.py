@@ -203,3 +203,17 @@ def test_alternatives_in_graphql_fall_back_to_other_pathways(gql, demo):
 
 def test_anonymous_graphql_is_refused(gql, demo):
     assert gql(None, PATHWAYS)[0] == 401
+
+
+def test_step_service_locations_load_once_for_the_whole_page(gql, demo, django_assert_num_queries):
+    query = """query ($first: Int!) { pathways(first: $first) { edges { node {
+        name steps { key service { name locations { name } } } } } } }"""
+    token = token_for(demo.user("sara.wpa"))
+    for first in (1, 4):
+        # token (two), pathways, steps, links, and one query for the locations of every step's
+        # service on the page
+        with django_assert_num_queries(2 + 4):
+            _status, body = gql(None, query, {"first": first}, token=token)
+        assert "errors" not in body, body
+        steps = [step for edge in body["data"]["pathways"]["edges"] for step in edge["node"]["steps"]]
+        assert steps and all(step["service"]["locations"] for step in steps)
