@@ -78,5 +78,6 @@ def unregister_access_exporter(section: str) -> None:
     _access_exporters.pop(section, None)
 
 
-def run_access_exporters(*, person) -> dict:
-    return {section: exporter(person=person) for section, exporter in _access_exporters.items()}
+def run_access_exporters(*, person, actor=None) -> dict:
+    """``exporter(*, person, actor)``: ``actor`` is who receives the export (for access logs)."""
+    return {section: exporter(person=person, actor=actor) for section, exporter in _access_exporters.items()}

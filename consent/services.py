@@ -585,7 +585,7 @@ def data_subject_request_complete(
     _save(request, actor, update_fields=["status", "handler", "closed_at", "outcome"])
     export = None
     if kind == DataSubjectRequest.Kind.ACCESS:
-        export = person_export(person=request.person)
+        export = person_export(person=request.person, actor=actor)
     elif kind == DataSubjectRequest.Kind.ERASURE:
         person_erase(actor=actor, person=request.person, channel=request.channel)
         request.refresh_from_db()
@@ -623,7 +623,7 @@ def _row(instance, names) -> dict:
     return {name: _plain(getattr(instance, name)) for name in names}
 
 
-def person_export(*, person: Person) -> dict:
+def person_export(*, person: Person, actor=None) -> dict:
     """Everything held about the person, machine-readable (subject access). Apps add sections."""
     person = Person.objects.select_related("organisation", "location").get(pk=person.pk)
     consents = ConsentRecord.objects.filter(person=person).order_by("obtained_at", "version")
@@ -684,7 +684,7 @@ def person_export(*, person: Person) -> dict:
             for r in requests
         ],
     }
-    data.update(cascade.run_access_exporters(person=person))
+    data.update(cascade.run_access_exporters(person=person, actor=actor))
     return data
 
 

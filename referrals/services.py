@@ -787,8 +787,19 @@ def on_person_erased(*, person, actor) -> None:
     _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
 
 
-def export_for_person(*, person) -> list[dict]:
-    """Everything held about the person in referrals, for a subject-access request."""
+def export_for_person(*, person, actor=None) -> list[dict]:
+    """Everything held about the person in referrals, for a subject-access request. Handing the
+    shared data to ``actor`` is a read like any other: it is written to the access log."""
+    referrals = list(
+        Referral.objects.filter(person=person)
+        .select_related("from_organisation", "to_service", "to_organisation")
+        .prefetch_related(
+            Prefetch("events", queryset=ReferralEvent.objects.select_related("organisation").order_by("at")),
+            Prefetch("access_log", queryset=AccessLog.objects.select_related("organisation").order_by("at")),
+        )
+    )
+    if actor is not None:
+        payload_read(user=actor, referrals=referrals, api=AccessLog.Api.REST)
     return [
         {
             "reference": referral.reference,
@@ -827,10 +838,5 @@ def export_for_person(*, person) -> list[dict]:
                 for entry in referral.access_log.all()
             ],
         }
-        for referral in Referral.objects.filter(person=person)
-        .select_related("from_organisation", "to_service", "to_organisation")
-        .prefetch_related(
-            Prefetch("events", queryset=ReferralEvent.objects.select_related("organisation").order_by("at")),
-            Prefetch("access_log", queryset=AccessLog.objects.select_related("organisation").order_by("at")),
-        )
+        for referral in referrals
     ]

@@ -412,7 +412,7 @@ def test_request_due_date_defaults_to_configured_days(org_a, adult_a, settings):
 
 def test_access_request_exports_everything_including_registered_sections(org_a, adult_a, consent_a):
     # a section of its own: the real "referrals" exporter stays registered for the other tests
-    cascade.register_access_exporter("test_section", lambda *, person: [{"person": str(person.pk)}])
+    cascade.register_access_exporter("test_section", lambda *, person, actor: [{"person": str(person.pk)}])
     try:
         request = services.data_subject_request_create(
             actor=org_a.caseworker, person=adult_a, kind="access", channel="written", details="Wants a copy"

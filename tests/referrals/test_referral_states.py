@@ -423,6 +423,10 @@ def test_subject_access_export_includes_referrals_their_events_and_who_read_them
     assert row["read_by"] == [
         {"at": row["read_by"][0]["at"], "organisation": "B", "fields": ["given_name", "phone"], "api": "rest"}
     ]
+    # handing the export over is itself a read of the shared data, logged like any other
+    from referrals.models import AccessLog
+
+    assert AccessLog.objects.filter(referral=referral, user=world.a.caseworker).count() == 1
 
 
 def _psea_referral(world):
