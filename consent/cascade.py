@@ -9,8 +9,10 @@
 - erasure handlers — ``handler(*, person, actor)`` — run inside the erasure's transaction, before
   the person's own fields are cleared; they must clear every copy of the person's personal data
   that their app holds, history rows included.
-- access exporters — ``exporter(*, person) -> JSON-serialisable`` — each adds one named section
-  to a subject-access export.
+- scope-change handlers — ``handler(*, previous, record, actor)`` — run when a new version
+  replaces ``previous``; what the new scope no longer covers is undone like a withdrawal.
+- access exporters — ``exporter(*, person, actor) -> JSON-serialisable`` — each adds one named
+  section to a subject-access export; ``actor`` receives it (reads of shared data are logged).
 """
 
 from collections.abc import Callable
