@@ -236,6 +236,20 @@ def _idempotent_existing(organisation: Organisation, idempotency_key: str) -> Re
     return Referral.objects.filter(from_organisation=organisation, idempotency_key=key).first()
 
 
+def _same_request_or_conflict(existing: Referral, *, person_id, to_service_id, parent_id) -> None:
+    """A retry must be the same referral; a key reused for another one is a client bug, not a retry."""
+    if (existing.person_id, existing.to_service_id, existing.parent_id) != (
+        person_id,
+        to_service_id,
+        parent_id,
+    ):
+        raise Conflict(
+            "This idempotency key was already used for a different referral; use a new key.",
+            code="idempotency_key_reused",
+            field="idempotency_key",
+        )
+
+
 @transaction.atomic
 def referral_send(
     *,
@@ -256,6 +270,7 @@ def referral_send(
     membership = _acting_membership(actor)
     existing = _idempotent_existing(membership.organisation, idempotency_key)
     if existing is not None:
+        _same_request_or_conflict(existing, person_id=person.pk, to_service_id=to_service.pk, parent_id=None)
         existing.replayed = True  # callers can answer "already done" instead of "created"
         return existing
     if person.organisation_id != membership.organisation_id:
@@ -601,6 +616,9 @@ def referral_refer_onward(
     membership = _authorise(actor, parent, "refer_onward")
     existing = _idempotent_existing(membership.organisation, idempotency_key)
     if existing is not None:
+        _same_request_or_conflict(
+            existing, person_id=parent.person_id, to_service_id=to_service.pk, parent_id=parent.pk
+        )
         existing.replayed = True
         return existing
     if parent.status != S.ACCEPTED:

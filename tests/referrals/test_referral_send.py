@@ -261,3 +261,16 @@ def test_the_same_key_from_another_organisation_is_another_referral(world):
     )
     world.send(actor=world.c.caseworker, person=person_c, consent=consent_c, idempotency_key="abc")
     assert Referral.objects.count() == 2
+
+
+def test_a_key_reused_for_a_different_referral_is_a_conflict_not_a_silent_replay(world):
+    from partners.errors import Conflict
+
+    world.send(idempotency_key="k-1")
+    other_service = ServiceFactory(
+        organisation=world.b, category=world.service_b.category, name="Other", required_fields=["given_name"]
+    )
+    with pytest.raises(Conflict) as exc:
+        world.send(idempotency_key="k-1", to_service=other_service)
+    assert (exc.value.code, exc.value.field) == ("idempotency_key_reused", "idempotency_key")
+    assert Referral.objects.count() == 1
