@@ -6,12 +6,10 @@ withdrawal must never wait for the right colleague. Completing an erasure reques
 point. A legal basis other than consent needs the ``consent.record_non_consent_basis`` permission.
 """
 
-import re
 import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -32,10 +30,10 @@ from consent.models import (
 from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Location, Membership, Organisation, ServiceCategory
 from partners.selectors import membership_active
-from partners.vocabulary import DISCLOSURE_FIELDS, unknown_fields
+from partners.services import save_validated
+from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
 
 JUSTIFICATION_MIN_LENGTH = 30
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 CLOCK_SKEW = timedelta(minutes=5)
 PERSON_FIELDS = (
     "registration_number",
@@ -95,17 +93,7 @@ def _require_writer(actor, organisation: Organisation) -> Membership:
     return membership
 
 
-def _save(instance, actor, **kwargs) -> None:
-    instance._history_user = actor
-    if "update_fields" not in kwargs:
-        try:
-            instance.full_clean()
-        except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            raise ServiceError(
-                "; ".join(messages), code="invalid", field=None if field == "__all__" else field
-            ) from exc
-    instance.save(**kwargs)
+_save = save_validated
 
 
 # Persons -----------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Writes for organisations, memberships and services. Every rule is checked here."""
 
-import re
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -12,12 +11,10 @@ from partners import hooks
 from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active
-from partners.vocabulary import DISCLOSURE_FIELDS, unknown_fields
+from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
 
 User = get_user_model()
 
-# ISO 639-1 (two letters) or 639-2/3 (three), lower case
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 ROLES_A_FOCAL_POINT_MAY_GIVE = (Membership.Role.CASEWORKER, Membership.Role.VIEWER)
 SERVICE_EDITABLE_FIELDS = (
     "name",
@@ -58,16 +55,23 @@ def _require_focal_point_of(actor, organisation: Organisation) -> None:
         )
 
 
-def _save(instance, actor) -> None:
+def save_validated(instance, actor, **kwargs) -> None:
+    """Save with the acting user in its history; a full save is validated first (a 400, not a 500).
+
+    Services of every app use it; ``update_fields`` saves skip validation (status columns only)."""
     instance._history_user = actor
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(
-            "; ".join(messages), code="invalid", field=None if field == "__all__" else field
-        ) from exc
-    instance.save()
+    if "update_fields" not in kwargs:
+        try:
+            instance.full_clean()
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise ServiceError(
+                "; ".join(messages), code="invalid", field=None if field == "__all__" else field
+            ) from exc
+    instance.save(**kwargs)
+
+
+_save = save_validated
 
 
 def _forget_membership_cache(user) -> None:
@@ -314,7 +318,7 @@ def _validate_service_fields(data: dict) -> None:
 def _validate_languages(data: dict) -> None:
     if "languages" not in data:
         return
-    bad = [code for code in data["languages"] or [] if not LANGUAGE_CODE.fullmatch(str(code))]
+    bad = [code for code in data["languages"] or [] if not LANGUAGE_CODE.match(str(code))]
     if bad:
         raise ServiceError(
             f"Not an ISO 639 language code: {', '.join(map(str, bad))} (use e.g. 'en', 'ar', 'swh').",

@@ -3,6 +3,8 @@
 There is no "all fields": every category is named, and the sensitive ones must be named explicitly.
 """
 
+import re
+
 DISCLOSURE_FIELDS: tuple[str, ...] = (
     "given_name",
     "family_name",
@@ -20,6 +22,9 @@ DISCLOSURE_FIELDS: tuple[str, ...] = (
     "protection_concerns",
     "narrative",
 )
+# ISO 639 language code (two or three letters), optionally with a region or script subtag
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
 SENSITIVE_FIELDS: frozenset[str] = frozenset({"specific_needs", "protection_concerns", "narrative"})
 
 
