@@ -1,0 +1,231 @@
+"""The referral state machine as data: every action, who may take it, from which states, and what
+it sets off. Pure: plain strings and small records in, plain answers out; no models, no queries.
+
+The service (``referrals.services``) asks :func:`refusal` before it changes anything and carries out
+the side effects named here; GraphQL's ``viewerCan``, REST's ``allowed_actions`` and the console
+ask :func:`allowed_actions`. A rule about who may do what to a referral is written here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# States ------------------------------------------------------------------------------------
+SENT = "sent"
+ACKNOWLEDGED = "acknowledged"
+ACCEPTED = "accepted"
+DECLINED = "declined"
+COMPLETED = "completed"
+CLOSED = "closed"
+WITHDRAWN = "withdrawn"
+STATES = (SENT, ACKNOWLEDGED, ACCEPTED, DECLINED, COMPLETED, CLOSED, WITHDRAWN)
+OPEN = (SENT, ACKNOWLEDGED, ACCEPTED)
+AWAITING_ANSWER = (SENT, ACKNOWLEDGED)
+
+# Sides, roles and the object permissions the grants carry -------------------------------
+SENDING, RECEIVING = "sending", "receiving"
+FOCAL_POINT, CASEWORKER, VIEWER = "focal_point", "caseworker", "viewer"
+ACTING_ROLES = (FOCAL_POINT, CASEWORKER)
+VIEW, RESPOND, MANAGE = "view_referral", "respond_referral", "manage_referral"
+
+# Who is told (the service turns these into users) -----------------------------------------
+RECEIVING_FOCAL_POINT = "receiving_focal_point"
+ASSIGNEE = "assignee"
+REFERRER = "referrer"
+
+# Grant changes (the service carries them out) --------------------------------------------
+REVOKE_RECEIVING_RESPOND = "revoke_receiving_respond"  # the receiving side keeps a read-only tombstone
+NARROW_TO_ASSIGNEE = "narrow_to_assignee"  # with restrict: only the assignee and the focal point
+INHERIT_CONFINEMENT = "inherit_confinement"  # onward: the child is seen by those who saw the parent
+
+DECLINE_REASONS = (
+    "not_eligible",
+    "no_capacity",
+    "outside_area",
+    "duplicate",
+    "person_declined_service",
+    "other",
+)
+WITHDRAW_REASONS = ("person_request", "referred_elsewhere", "no_longer_needed", "sent_in_error", "other")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the referral keeps its state (assign, refer onward)
+    side: str
+    permission: str
+    roles: tuple[str, ...] = ACTING_ROLES
+    needs_payload: bool = False  # the shared data must still be there (it is copied on)
+    reasons: tuple[str, ...] = ()  # a reason code is required, one of these
+    outcome_required: bool = False
+    event: str = ""
+    notify: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    refused_state_message: str = ""  # how a wrong state is worded, {status} filled in
+    refused_role_message: str = ""
+
+    def state_message(self, status: str) -> str:
+        if self.refused_state_message:
+            return self.refused_state_message.format(status=status)
+        return (
+            f"Cannot {self.action.replace('_', ' ')} a referral that is {status} "
+            f"(allowed from: {', '.join(self.sources)})."
+        )
+
+
+TABLE: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("acknowledge", (SENT,), ACKNOWLEDGED, RECEIVING, RESPOND, event="acknowledged"),
+        Transition("accept", (SENT, ACKNOWLEDGED), ACCEPTED, RECEIVING, RESPOND, event="accepted"),
+        Transition(
+            "decline",
+            (SENT, ACKNOWLEDGED),
+            DECLINED,
+            RECEIVING,
+            RESPOND,
+            reasons=DECLINE_REASONS,
+            event="declined",
+            notify=(REFERRER,),
+        ),
+        Transition(
+            "complete",
+            (ACCEPTED,),
+            COMPLETED,
+            RECEIVING,
+            RESPOND,
+            outcome_required=True,
+            event="completed",
+            notify=(REFERRER,),  # closed loop: the referrer learns the outcome
+        ),
+        Transition("close", (COMPLETED,), CLOSED, SENDING, MANAGE, event="closed"),
+        Transition(
+            "withdraw",
+            OPEN,
+            WITHDRAWN,
+            SENDING,
+            MANAGE,
+            reasons=WITHDRAW_REASONS,
+            event="withdrawn",
+            notify=(RECEIVING_FOCAL_POINT, ASSIGNEE),
+            grants=(REVOKE_RECEIVING_RESPOND,),
+        ),
+        Transition(
+            "assign",
+            OPEN,
+            None,
+            RECEIVING,
+            RESPOND,
+            roles=(FOCAL_POINT,),
+            event="assigned",
+            grants=(NARROW_TO_ASSIGNEE,),
+            refused_state_message="A {status} referral cannot be assigned.",
+            refused_role_message="Only the receiving focal point assigns referrals.",
+        ),
+        Transition(
+            "refer_onward",
+            (ACCEPTED,),
+            None,
+            RECEIVING,
+            RESPOND,
+            needs_payload=True,
+            event="referred_onward",
+            grants=(INHERIT_CONFINEMENT,),
+            refused_state_message="Only an accepted referral can be referred onward.",
+        ),
+    )
+}
+ACTIONS = tuple(TABLE)
+# Actions that move the referral to another state (the rest leave it where it is).
+STATE_CHANGES = {action: t for action, t in TABLE.items() if t.target is not None}
+
+# What the system does to a referral without a caller's action ----------------------------
+# Consent withdrawn (or the person erased): an open referral is withdrawn; whatever its state,
+# its shared data and free-text notes are erased; the outcome code and the events stay.
+CONSENT_WITHDRAWAL = Transition(
+    "consent_withdrawn",
+    OPEN,
+    WITHDRAWN,
+    SENDING,
+    MANAGE,
+    event="consent_withdrawn",
+    notify=(RECEIVING_FOCAL_POINT, ASSIGNEE),
+    grants=(REVOKE_RECEIVING_RESPOND,),
+)
+ESCALATION = Transition(
+    "escalate", AWAITING_ANSWER, None, RECEIVING, RESPOND, event="escalated", notify=(REFERRER,)
+)
+
+
+# The question every surface asks -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    """The referral as the table needs to see it."""
+
+    status: str
+    from_organisation_id: object
+    to_organisation_id: object
+    payload_erased: bool = False
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: their active membership (None when they have none) and the object permissions
+    their grants give them on this referral."""
+
+    organisation_id: object | None
+    role: str | None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+    kind: str  # "permission" (403) or "conflict" (409)
+
+
+def sides_of(referral: ReferralState, organisation_id) -> tuple[str, ...]:
+    """The sides an organisation is on: both for a referral between two of its own services."""
+    if organisation_id is None:
+        return ()
+    sides = []
+    if organisation_id == referral.from_organisation_id:
+        sides.append(SENDING)
+    if organisation_id == referral.to_organisation_id:
+        sides.append(RECEIVING)
+    return tuple(sides)
+
+
+def refusal(action: str, referral: ReferralState, caller: Caller, *, state: bool = True) -> Refusal | None:
+    """Why ``caller`` may not take ``action`` now, or None when they may. Checks run in a fixed
+    order (membership, acting role, side, the action's role, state, grant, shared data) so every
+    surface gives the same first reason. ``state=False`` stops after who may ask: an idempotent
+    retry is answered there."""
+    t = TABLE[action]
+    if caller.organisation_id is None:
+        return Refusal("no_organisation", "You are not an active member of an organisation.", "permission")
+    if caller.role not in ACTING_ROLES:
+        return Refusal("role_cannot_act", "Viewers cannot act on referrals.", "permission")
+    wrong_side = Refusal(
+        "wrong_side", f"Only the {t.side} side may {action.replace('_', ' ')} this referral.", "permission"
+    )
+    if t.side not in sides_of(referral, caller.organisation_id):
+        return wrong_side
+    if caller.role not in t.roles:
+        return Refusal("focal_point_required", t.refused_role_message, "permission")
+    if state and referral.status not in t.sources:
+        return Refusal("invalid_transition", t.state_message(referral.status), "conflict")
+    if t.permission not in caller.permissions:
+        return wrong_side
+    if state and t.needs_payload and referral.payload_erased:
+        return Refusal("payload_erased", "The shared data of this referral has been erased.", "conflict")
+    return None
+
+
+def allowed_actions(referral: ReferralState, caller: Caller) -> frozenset[str]:
+    return frozenset(action for action in ACTIONS if refusal(action, referral, caller) is None)

@@ -1,0 +1,48 @@
+"""Who may do what to a referral, written out by hand from docs/referrals.md ("States" and "What
+each side sees"): one line per state, role and side, listing every action allowed there. Nothing here
+is read from the code's own tables; the transition tests, the service tests and both API tests
+compare against it.
+
+A caller on the receiving side holds ``respond_referral``; on the sending side ``manage_referral``
+(the grants a sent referral carries). Viewers read but never act.
+"""
+
+ACTIONS = ("acknowledge", "accept", "decline", "complete", "close", "withdraw", "assign", "refer_onward")
+STATES = ("sent", "acknowledged", "accepted", "declined", "completed", "closed", "withdrawn")
+ROLES = ("focal_point", "caseworker", "viewer")
+SIDES = ("sending", "receiving")
+
+_MATRIX = """
+# state        role          side        allowed actions
+sent           focal_point   receiving   acknowledge accept decline assign
+sent           caseworker    receiving   acknowledge accept decline
+sent           focal_point   sending     withdraw
+sent           caseworker    sending     withdraw
+acknowledged   focal_point   receiving   accept decline assign
+acknowledged   caseworker    receiving   accept decline
+acknowledged   focal_point   sending     withdraw
+acknowledged   caseworker    sending     withdraw
+accepted       focal_point   receiving   complete assign refer_onward
+accepted       caseworker    receiving   complete refer_onward
+accepted       focal_point   sending     withdraw
+accepted       caseworker    sending     withdraw
+completed      focal_point   sending     close
+completed      caseworker    sending     close
+"""
+
+
+def _parse() -> dict[tuple[str, str, str], frozenset[str]]:
+    allowed = {(state, role, side): frozenset() for state in STATES for role in ROLES for side in SIDES}
+    for line in _MATRIX.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        state, role, side, *actions = line.split()
+        allowed[(state, role, side)] = frozenset(actions)
+    return allowed
+
+
+EXPECTED = _parse()
+
+
+def expected(state: str, role: str, side: str) -> frozenset[str]:
+    return EXPECTED[(state, role, side)]
