@@ -11,10 +11,7 @@ also sees the person and consent ids and its own note.
 
 from __future__ import annotations
 
-import django_filters
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -23,21 +20,21 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consent.models import Person
 from consent.selectors import consent_list_visible, person_list_visible
 from partners.api import OrganisationRefSerializer, StrictSerializer
 from partners.errors import NotFound, ServiceError
-from partners.selectors import membership_active, service_list_visible
-from referrals import services
+from partners.selectors import service_list_visible
+from referrals import services, transitions
+from referrals.facts import ReferralFacts
 from referrals.fhir import REASON_EVENTS, referral_bundle
 from referrals.models import AccessLog, InformationGiven, PathwayLink, Referral, ReferralEvent
 from referrals.selectors import (
     access_log_of,
     events_of,
+    facts_for,
     information_given_counts,
-    overdue_filter,
-    referral_list_visible,
-    with_details,
+    referral_get,
+    referral_list,
 )
 
 User = get_user_model()
@@ -64,8 +61,13 @@ class ReferralPathwaySerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+def _facts(serializer, referral) -> ReferralFacts:
+    return facts_for(user=serializer.context["request"].user, referral=referral)
+
+
 class ReferralSerializer(serializers.ModelSerializer):
-    """Context: ``organisation_id`` — the caller's organisation, which decides the side."""
+    """Renders the referral facts (``referrals.facts``): every decision about what this caller
+    may know is taken there, none here."""
 
     side = serializers.SerializerMethodField()
     from_organisation = OrganisationRefSerializer()
@@ -74,14 +76,18 @@ class ReferralSerializer(serializers.ModelSerializer):
     to_service = ReferralServiceSerializer()
     pathway = serializers.SerializerMethodField()
     pathway_link = serializers.UUIDField(source="pathway_link_id", allow_null=True)
-    payload = serializers.JSONField(allow_null=True, help_text="Only the shared fields; null once erased")
+    shared_fields = serializers.SerializerMethodField()
+    payload = serializers.SerializerMethodField()
+    has_note = serializers.SerializerMethodField()
+    note_shared = serializers.SerializerMethodField()
     reason_note = serializers.SerializerMethodField()
-    assigned_to = serializers.CharField(source="assigned_to.username", allow_null=True, default=None)
+    assigned_to = serializers.SerializerMethodField()
     is_overdue = serializers.BooleanField()
-    outcome_note = serializers.CharField(allow_null=True)
+    outcome_note = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
     consent = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -114,19 +120,14 @@ class ReferralSerializer(serializers.ModelSerializer):
             "person",
             "consent",
             "parent",
+            "allowed_actions",
             "created_at",
             "updated_at",
         ]
 
-    def _organisation_id(self):
-        return self.context["organisation_id"]
-
-    def _holds_person(self, referral) -> bool:
-        return referral.person_organisation_id == self._organisation_id()
-
     @extend_schema_field(serializers.ChoiceField(choices=[SENDING, RECEIVING]))
     def get_side(self, referral) -> str:
-        return SENDING if referral.from_organisation_id == self._organisation_id() else RECEIVING
+        return _facts(self, referral).side
 
     @extend_schema_field(ReferralPathwaySerializer(allow_null=True))
     def get_pathway(self, referral):
@@ -135,35 +136,80 @@ class ReferralSerializer(serializers.ModelSerializer):
         return {"id": referral.pathway.id, "name": referral.pathway.name, "version": referral.pathway_version}
 
     @extend_schema_field(
+        serializers.ListField(
+            child=serializers.CharField(),
+            help_text="The fields shared; kept after erasure, empty on a withdrawn referral's tombstone",
+        )
+    )
+    def get_shared_fields(self, referral):
+        return list(_facts(self, referral).shared_fields)
+
+    @extend_schema_field(
+        serializers.JSONField(
+            allow_null=True, help_text="Only the shared fields; null once erased or withdrawn"
+        )
+    )
+    def get_payload(self, referral):
+        return _facts(self, referral).payload
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_has_note(self, referral) -> bool:
+        return _facts(self, referral).has_note
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_note_shared(self, referral) -> bool:
+        return _facts(self, referral).note_shared
+
+    @extend_schema_field(
         serializers.CharField(
             allow_null=True,
             help_text="The referrer's note: always for the sending side, for the receiving side if shared",
         )
     )
     def get_reason_note(self, referral):
-        if self.get_side(referral) == SENDING or referral.note_shared:
-            return referral.reason_note or None
-        return None
+        return _facts(self, referral).reason_note
+
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text="Username of the assignee (receiving side only)")
+    )
+    def get_assigned_to(self, referral):
+        return referral.assigned_to.username if _facts(self, referral).assigned_to_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_outcome_note(self, referral):
+        return _facts(self, referral).outcome_note
 
     @extend_schema_field(
         serializers.UUIDField(allow_null=True, help_text="Only for the organisation that holds the person")
     )
     def get_person(self, referral):
-        return referral.person_id if self._holds_person(referral) else None
+        return _facts(self, referral).person_id
 
     @extend_schema_field(
         serializers.UUIDField(allow_null=True, help_text="Only for the organisation that holds the consent")
     )
     def get_consent(self, referral):
-        return referral.consent_id if self._holds_person(referral) else None
+        return _facts(self, referral).consent_id
 
     @extend_schema_field(serializers.UUIDField(allow_null=True, help_text="Only for the sending side"))
     def get_parent(self, referral):
-        return referral.parent_id if self.get_side(referral) == SENDING else None
+        return _facts(self, referral).parent_id
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=list(transitions.ACTIONS)),
+            help_text="What you may do with this referral now (the action endpoints agree)",
+        )
+    )
+    def get_allowed_actions(self, referral):
+        allowed = _facts(self, referral).allowed_actions
+        return [action for action in transitions.ACTIONS if action in allowed]
 
 
 class EventSerializer(serializers.ModelSerializer):
-    note = serializers.CharField(allow_null=True)
+    """Context: ``show_notes`` — from the referral's facts (a tombstone shows no notes)."""
+
+    note = serializers.SerializerMethodField()
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     organisation = OrganisationRefSerializer(allow_null=True)
 
@@ -180,6 +226,10 @@ class EventSerializer(serializers.ModelSerializer):
             "organisation",
             "at",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_note(self, event):
+        return (event.note or None) if self.context.get("show_notes") else None
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
@@ -312,73 +362,56 @@ class ReferralPagination(LimitOffsetPagination):
     max_limit = 200
 
 
-class ReferralFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Referral.Status.choices)
-    urgency = django_filters.ChoiceFilter(choices=Referral.Urgency.choices)
-    service = django_filters.UUIDFilter(field_name="to_service_id", help_text="The receiving service")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past due-by and unanswered")
-    direction = django_filters.ChoiceFilter(
+class ReferralListParameters(StrictSerializer):
+    """Query parameters of the list: ``direction`` picks the side, the rest is the shared filter
+    set of ``referrals.selectors.ReferralFilter``."""
+
+    direction = serializers.ChoiceField(
         choices=[("sent", "Sent by my organisation"), ("received", "Received by my organisation")],
-        method="filter_direction",
+        required=False,
     )
-    search = django_filters.CharFilter(method="filter_search", help_text="Part of the reference")
-
-    class Meta:
-        model = Referral
-        fields = ["status", "urgency", "service", "overdue", "direction", "search"]
-
-    def filter_overdue(self, queryset, name, value):
-        return queryset if value is None else queryset.filter(overdue_filter(value))
-
-    def filter_direction(self, queryset, name, value):
-        membership = membership_active(user=self.request.user)
-        if membership is None:
-            return queryset.none()
-        if value == "sent":
-            return queryset.filter(from_organisation_id=membership.organisation_id)
-        return queryset.filter(to_organisation_id=membership.organisation_id)
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(reference__icontains=value) if value else queryset
+    status = serializers.ChoiceField(choices=Referral.Status.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Referral.Urgency.choices, required=False)
+    service = serializers.UUIDField(required=False, help_text="The receiving service")
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    assigned_to_me = serializers.BooleanField(required=False, default=False)
+    search = serializers.CharField(required=False, allow_blank=True, help_text="Part of the reference")
+    limit = serializers.IntegerField(required=False)
+    offset = serializers.IntegerField(required=False)
 
 
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals the caller's organisation sent or received and may see. Others answer 404."""
 
     serializer_class = ReferralSerializer
-    filterset_class = ReferralFilter
     pagination_class = ReferralPagination
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        holder = Person.objects.filter(pk=OuterRef("person_id"))
-        return (
-            with_details(referral_list_visible(user=self.request.user))
-            # a subquery, not a join: the list's COUNT drops it, the page evaluates it per row
-            .annotate(person_organisation_id=Subquery(holder.values("organisation_id")[:1]))
-            .order_by("-created_at", "-id")
+        return referral_list(user=self.request.user)
+
+    def _listed(self):
+        params = _validated(ReferralListParameters, self.request.query_params.dict())
+        filters = {
+            name: params[name]
+            for name in ("status", "urgency", "service", "overdue", "search")
+            if params.get(name) is not None
+        }
+        return referral_list(
+            user=self.request.user,
+            direction=params.get("direction"),
+            filters=filters,
+            assigned_to_me=params["assigned_to_me"],
         )
 
     def get_object(self) -> Referral:
-        try:
-            referral = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
-        except (ValueError, DjangoValidationError):
-            referral = None
-        if referral is None:
-            raise NotFound("No such referral.", code="referral_not_found")
-        return referral
-
-    def get_serializer_context(self):
-        membership = membership_active(user=self.request.user)
-        return {
-            **super().get_serializer_context(),
-            "organisation_id": membership.organisation_id if membership else None,
-        }
+        return referral_get(user=self.request.user, referral_id=self.kwargs["pk"])
 
     def _read(self, referrals: list[Referral]) -> None:
-        services.payload_read(user=self.request.user, referrals=referrals, api=AccessLog.Api.REST)
+        user = self.request.user
+        shown = [referral for referral in referrals if facts_for(user=user, referral=referral).payload]
+        services.payload_read(user=user, referrals=shown, api=AccessLog.Api.REST)
 
     def _show(self, referral: Referral, code=status.HTTP_200_OK) -> Response:
         self._read([referral])
@@ -391,9 +424,12 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     # Reads -------------------------------------------------------------------------------
 
-    @extend_schema(summary="Referrals sent or received by your organisation, newest first")
+    @extend_schema(
+        parameters=[ReferralListParameters],
+        summary="Referrals sent or received by your organisation, newest first",
+    )
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self._listed())
         self._read(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -445,8 +481,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=None, responses=EventSerializer(many=True), summary="Every event, oldest first")
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, pk=None):
-        events = events_of(referral=self.get_object())
-        return Response(EventSerializer(events, many=True).data)
+        referral = self.get_object()
+        show_notes = facts_for(user=request.user, referral=referral).event_notes
+        events = events_of(referral=referral)
+        return Response(EventSerializer(events, many=True, context={"show_notes": show_notes}).data)
 
     @extend_schema(
         request=None,
@@ -474,8 +512,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             referral_bundle(
                 referral,
                 reason_event=reason_event,
-                holds_person=referral.person_organisation_id
-                == self.get_serializer_context()["organisation_id"],
+                facts=facts_for(user=request.user, referral=referral),
             ),
             content_type="application/fhir+json",
         )
@@ -507,7 +544,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=ReasonSerializer,
-        summary="Decline with a reason: " + ", ".join(services.DECLINE_REASONS) + " (receiving side)",
+        summary="Decline with a reason: " + ", ".join(transitions.DECLINE_REASONS) + " (receiving side)",
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
@@ -528,7 +565,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=ReasonSerializer,
-        summary="Withdraw with a reason: " + ", ".join(services.WITHDRAW_REASONS) + " (sending side)",
+        summary="Withdraw with a reason: " + ", ".join(transitions.WITHDRAW_REASONS) + " (sending side)",
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):

@@ -14,6 +14,7 @@ import uuid
 from django.utils import timezone
 
 from consent.fhir import CODE_SYSTEM_BASE, PURPOSE_SYSTEM
+from referrals.facts import ReferralFacts
 from referrals.models import Referral, ReferralEvent
 
 REFERENCE_SYSTEM = f"{CODE_SYSTEM_BASE}/NamingSystem/referral-reference"
@@ -122,10 +123,13 @@ def _status_reason(event: ReferralEvent | None) -> dict | None:
 
 
 def referral_bundle(
-    referral: Referral, *, reason_event: ReferralEvent | None = None, holds_person: bool = False
+    referral: Referral, *, facts: ReferralFacts, reason_event: ReferralEvent | None = None
 ) -> dict:
-    """``reason_event``: the decline or withdrawal event, for ``Task.statusReason``."""
-    payload = referral.payload or {}
+    """What the caller may know (``facts``) as FHIR: the Patient carries the payload the facts
+    show and nothing else (a tombstone or an erased referral gives an empty Patient).
+    ``reason_event``: the decline or withdrawal event, for ``Task.statusReason``."""
+    payload = facts.payload or {}
+    holds_person = facts.holds_person
     service = referral.to_service
     category = service.category
     patient_id = str(uuid.uuid5(referral.id, "patient"))

@@ -16,6 +16,7 @@ from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
 from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
 from partners.connections import (
@@ -30,13 +31,13 @@ from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible
 from partners.vocabulary import DISCLOSURE_FIELDS
-from referrals import services
+from referrals import services, transitions
 from referrals.models import PathwayLink, Referral, ReferralEvent
 from referrals.pathway_schema import PathwayStepType, PathwayType
 from referrals.selectors import (
-    overdue_filter,
-    permission_checker,
+    facts_for,
     referral_get_visible,
+    referral_list,
     referral_list_visible,
     with_details,
 )
@@ -77,7 +78,15 @@ def _mark_page(rows: list[Referral]) -> list[Referral]:
     return rows
 
 
-def _events(referral: Referral) -> list[ReferralEvent]:
+def _events(info, referral: Referral) -> list[ReferralEvent]:
+    events = _page_events(referral)
+    show_notes = _facts(info, referral).event_notes
+    for event in events:
+        event._show_note = show_notes
+    return events
+
+
+def _page_events(referral: Referral) -> list[ReferralEvent]:
     if not hasattr(referral, "_graphql_events"):
         prefetch_related_objects(
             [row for row in _page(referral) if not hasattr(row, "_graphql_events")],
@@ -108,24 +117,8 @@ def _assignee_membership(referral: Referral) -> Membership | None:
     return referral._graphql_assignee
 
 
-def _checker(info, referral: Referral):
-    """One guardian checker per request; each page's grants are prefetched once."""
-    state = getattr(info.context, "_referral_checker", None)
-    if state is None:
-        state = info.context._referral_checker = {"checker": None, "prefetched": set()}
-    if referral.pk not in state["prefetched"]:
-        page = [row for row in _page(referral) if row.pk not in state["prefetched"]]
-        if state["checker"] is None:
-            state["checker"] = permission_checker(user=_user(info), referrals=page)
-        else:
-            state["checker"].prefetch_perms(page)
-        state["prefetched"].update(row.pk for row in page)
-    return state["checker"]
-
-
-def _forget_permissions(info) -> None:
-    # a mutation may change grants; flags resolved after it must see the new ones
-    info.context._referral_checker = None
+def _facts(info, referral: Referral):
+    return facts_for(user=_user(info), referral=referral)
 
 
 def _record_payload_read(info, referral: Referral) -> None:
@@ -238,35 +231,6 @@ class ViewerCanType(graphene.ObjectType):
     close = graphene.Boolean(required=True)
 
 
-def viewer_can(*, referral: Referral, membership: Membership | None, checker) -> dict[str, bool]:
-    """The flags, from the services' own tables: the acting roles, TRANSITION_PERMISSIONS (side and
-    object permission) and TRANSITIONS (the states an action starts from)."""
-    acting = membership is not None and membership.role in services.ACTING_ROLES
-
-    def permitted(action: str) -> bool:
-        side, perm = services.TRANSITION_PERMISSIONS[action]
-        side_org = (
-            referral.to_organisation_id if side == services.RECEIVING else referral.from_organisation_id
-        )
-        return acting and membership.organisation_id == side_org and checker.has_perm(perm, referral)
-
-    flags = {
-        action: referral.status in sources and permitted(action)
-        for action, (sources, _target) in services.TRANSITIONS.items()
-    }
-    flags["refer_onward"] = (
-        referral.status == Referral.Status.ACCEPTED
-        and referral.payload_erased_at is None
-        and permitted("refer_onward")
-    )
-    flags["assign"] = (
-        referral.status in Referral.OPEN_STATUSES
-        and permitted("accept")
-        and membership.role == Membership.Role.FOCAL_POINT
-    )
-    return flags
-
-
 class ReferralEventType(DjangoObjectType):
     kind = ReferralEventKindEnum(required=True)
     from_status = graphene.String(description="Empty for events that change no state")
@@ -303,7 +267,10 @@ class ReferralEventType(DjangoObjectType):
         return self.reason_code or None
 
     def resolve_note(self, info):
-        return self.note or None
+        show = getattr(self, "_show_note", None)
+        if show is None:  # fetched alone (node lookup): ask its referral's facts
+            show = facts_for(user=_user(info), referral=self.referral).event_notes
+        return (self.note or None) if show else None
 
     def resolve_organisation(self, info):
         return self.organisation
@@ -349,7 +316,7 @@ class ReferralType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        referral = _shaped(referral_list_visible(user=_user(info))).filter(pk=id).first()
+        referral = _shaped(referral_list(user=_user(info))).filter(pk=id).first()
         return _mark_page([referral])[0] if referral else None
 
     def resolve_status(self, info):
@@ -365,33 +332,31 @@ class ReferralType(DjangoObjectType):
         return self.is_overdue
 
     def resolve_shared_fields(self, info):
-        return list(self.shared_fields) if self.payload_erased_at is None else []
+        return list(_facts(info, self).shared_fields)
 
     def resolve_payload(self, info):
-        if self.payload_erased_at is not None or not self.payload:
+        payload = _facts(info, self).payload
+        if payload is None:
             return None
         _record_payload_read(info, self)
         return ReferralPayloadType(
-            **{name: self.payload.get(name) for name in self.shared_fields if name in DISCLOSURE_FIELDS}
+            **{name: payload.get(name) for name in self.shared_fields if name in DISCLOSURE_FIELDS}
         )
 
     def resolve_payload_erased(self, info):
-        return self.payload_erased_at is not None
+        return _facts(info, self).payload_erased
 
     def resolve_has_note(self, info):
-        return self.has_note
+        return _facts(info, self).has_note
 
     def resolve_reason_note(self, info):
-        membership = _membership(info)
-        if membership is None or membership.organisation_id != self.from_organisation_id:
-            return None
-        return self.reason_note or None
+        return _facts(info, self).reason_note
 
     def resolve_outcome(self, info):
         return self.outcome or None
 
     def resolve_outcome_note(self, info):
-        return self.outcome_note or None
+        return _facts(info, self).outcome_note
 
     def resolve_sender_organisation(self, info):
         return self.from_organisation
@@ -412,24 +377,21 @@ class ReferralType(DjangoObjectType):
         return self.pathway_link.to_step if self.pathway_link_id else None
 
     def resolve_assigned_to(self, info):
-        membership = _membership(info)
-        if self.assigned_to_id is None or membership is None:
-            return None
-        if membership.organisation_id != self.to_organisation_id:
+        if _facts(info, self).assigned_to_id is None:
             return None
         assignee = _assignee_membership(self)
         return CaseworkerType.from_membership(assignee, user=self.assigned_to) if assignee else None
 
     def resolve_events(self, info):
-        return _events(self)
+        return _events(info, self)
 
     def resolve_last_event(self, info):
-        events = _events(self)
+        events = _events(info, self)
         return events[-1] if events else None
 
     def resolve_viewer_can(self, info):
-        flags = viewer_can(referral=self, membership=_membership(info), checker=_checker(info, self))
-        return ViewerCanType(**flags)
+        allowed = _facts(info, self).allowed_actions
+        return ViewerCanType(**{action: action in allowed for action in transitions.ACTIONS})
 
 
 class ReferralConnection(CountedConnection):
@@ -441,39 +403,46 @@ class ReferralConnection(CountedConnection):
 
 
 class ReferralFilters:
+    """The arguments of both lists; the filter set itself is ``referrals.selectors.ReferralFilter``."""
+
     status = ReferralStatusEnum()
     urgency = ReferralUrgencyEnum()
+    service = graphene.ID(description="Only referrals to this service (a `Service.id`)")
     overdue = graphene.Boolean(description="true: awaiting an answer past the due date; false: all others")
     assigned_to_me = graphene.Boolean(description="Only referrals assigned to the caller")
     search = graphene.String(description="Part of the reference, e.g. `R-7K2`")
 
 
-def _filtered(queryset, *, status=None, urgency=None, overdue=None, assigned_to_me=None, search=None, user):
-    if status is not None:
-        queryset = queryset.filter(status=getattr(status, "value", status))
-    if urgency is not None:
-        queryset = queryset.filter(urgency=getattr(urgency, "value", urgency))
-    if overdue is not None:
-        queryset = queryset.filter(overdue_filter(overdue))
-    if assigned_to_me:
-        queryset = queryset.filter(assigned_to_id=user.pk)
-    if search and search.strip():
-        queryset = queryset.filter(reference__icontains=search.strip())
-    return queryset
+def _list_filters(*, status=None, urgency=None, service=None, overdue=None, search=None) -> dict:
+    filters = {
+        "status": getattr(status, "value", status),
+        "urgency": getattr(urgency, "value", urgency),
+        "overdue": overdue,
+        "search": search,
+    }
+    if service is not None:
+        raw = _decode(service, "Service")
+        if raw is None:
+            raise GraphQLError(
+                "`service` is not a Service id.", extensions={"code": "invalid", "field": "service"}
+            )
+        filters["service"] = raw
+    return {name: value for name, value in filters.items() if value is not None}
 
 
-def _referral_page(info, *, side: str, first: int, after=None, **filters):
-    user = _user(info)
-    membership = _membership(info)
-    queryset = referral_list_visible(user=user)
-    if membership is None:
-        queryset = queryset.none()
-    elif side == "received":
-        queryset = queryset.filter(to_organisation_id=membership.organisation_id)
-    else:
-        queryset = queryset.filter(from_organisation_id=membership.organisation_id)
-    queryset = _shaped(_filtered(queryset, user=user, **filters)).order_by("-created_at", "id")
-    connection = connection_from_queryset(ReferralConnection, queryset, first=first, after=after)
+def _referral_page(info, *, side: str, first: int, after=None, assigned_to_me=None, **filters):
+    try:
+        queryset = referral_list(
+            user=_user(info),
+            direction=side,
+            filters=_list_filters(**filters),
+            assigned_to_me=bool(assigned_to_me),
+        )
+    except ServiceError as exc:
+        raise GraphQLError(
+            exc.message, extensions={"code": exc.code, "field": to_camel_case(exc.field or "")}
+        ) from exc
+    connection = connection_from_queryset(ReferralConnection, _shaped(queryset), first=first, after=after)
     _mark_page([edge.node for edge in connection.edges])
     return connection
 
@@ -486,6 +455,7 @@ def _list_field(description: str) -> graphene.Field:
         after=PageArguments.after,
         status=ReferralFilters.status,
         urgency=ReferralFilters.urgency,
+        service=ReferralFilters.service,
         overdue=ReferralFilters.overdue,
         assigned_to_me=ReferralFilters.assigned_to_me,
         search=ReferralFilters.search,
@@ -525,7 +495,7 @@ class ReferralQueries(graphene.ObjectType):
         members = (
             membership_list_visible(user=_user(info))
             .filter(
-                organisation_id=membership.organisation_id, is_active=True, role__in=services.ACTING_ROLES
+                organisation_id=membership.organisation_id, is_active=True, role__in=transitions.ACTING_ROLES
             )
             .order_by("user__last_name", "user__first_name", "user__username")
         )
@@ -555,10 +525,10 @@ def _visible_referral(info, global_id: str) -> Referral:
 
 
 def _reloaded(info, referral: Referral | None) -> Referral | None:
-    """The referral as the caller sees it after the change (null if it is no longer visible)."""
+    """The referral as the caller sees it after the change (null if it is no longer visible),
+    fetched again so its facts see the new state and grants."""
     if referral is None:
         return None
-    _forget_permissions(info)
     return ReferralType.get_node(info, referral.pk)
 
 
@@ -628,7 +598,7 @@ class DeclineReferral(ReferralMutation):
     class Arguments:
         id = graphene.ID(required=True)
         reason = graphene.String(
-            description=f"One of: {', '.join(services.DECLINE_REASONS)} (`other` needs a note)"
+            description=f"One of: {', '.join(transitions.DECLINE_REASONS)} (`other` needs a note)"
         )
         note = graphene.String()
 
@@ -652,7 +622,7 @@ class WithdrawReferral(ReferralMutation):
     class Arguments:
         id = graphene.ID(required=True)
         reason = graphene.String(
-            description=f"One of: {', '.join(services.WITHDRAW_REASONS)} (`other` needs a note)"
+            description=f"One of: {', '.join(transitions.WITHDRAW_REASONS)} (`other` needs a note)"
         )
         note = graphene.String()
 

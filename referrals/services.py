@@ -13,12 +13,14 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
+from referrals import facts, transitions
 from referrals.disclosure import disclosure_for
 from referrals.models import (
     AccessLog,
@@ -32,51 +34,22 @@ from referrals.models import (
     ReferralUserObjectPermission,
 )
 from referrals.pathway_selectors import link_admits, pathway_alternatives, published_link_get
-from referrals.selectors import referral_get_visible
+from referrals.selectors import permission_id, referral_get_visible
 
 S = Referral.Status
-RECEIVING, SENDING = "receiving", "sending"
-
-# The state machine as data: action → (states it may start from, state it leads to).
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "acknowledge": ((S.SENT,), S.ACKNOWLEDGED),
-    "accept": ((S.SENT, S.ACKNOWLEDGED), S.ACCEPTED),
-    "decline": ((S.SENT, S.ACKNOWLEDGED), S.DECLINED),
-    "complete": ((S.ACCEPTED,), S.COMPLETED),
-    "close": ((S.COMPLETED,), S.CLOSED),
-    "withdraw": ((S.SENT, S.ACKNOWLEDGED, S.ACCEPTED), S.WITHDRAWN),
-}
-# Who may take each action: the side of the referral and the object permission it needs.
-TRANSITION_PERMISSIONS: dict[str, tuple[str, str]] = {
-    "acknowledge": (RECEIVING, "respond_referral"),
-    "accept": (RECEIVING, "respond_referral"),
-    "decline": (RECEIVING, "respond_referral"),
-    "complete": (RECEIVING, "respond_referral"),
-    "refer_onward": (RECEIVING, "respond_referral"),
-    "close": (SENDING, "manage_referral"),
-    "withdraw": (SENDING, "manage_referral"),
-}
-EVENT_FOR_ACTION = {
-    "acknowledge": ReferralEvent.Kind.ACKNOWLEDGED,
-    "accept": ReferralEvent.Kind.ACCEPTED,
-    "decline": ReferralEvent.Kind.DECLINED,
-    "complete": ReferralEvent.Kind.COMPLETED,
-    "close": ReferralEvent.Kind.CLOSED,
-    "withdraw": ReferralEvent.Kind.WITHDRAWN,
-}
-DECLINE_REASONS = (
-    "not_eligible",
-    "no_capacity",
-    "outside_area",
-    "duplicate",
-    "person_declined_service",
-    "other",
-)
-WITHDRAW_REASONS = ("person_request", "referred_elsewhere", "no_longer_needed", "sent_in_error", "other")
-REASONS = {"decline": DECLINE_REASONS, "withdraw": WITHDRAW_REASONS}
+# The reason codes, from the transition table (kept here too: callers name them as services.*).
+DECLINE_REASONS = transitions.DECLINE_REASONS
+WITHDRAW_REASONS = transitions.WITHDRAW_REASONS
+ACTING_ROLES = transitions.ACTING_ROLES
 DEFAULT_RESPONSE_HOURS = {"emergency": 24, "urgent": 72, "normal": 14 * 24}
-ACTING_ROLES = (Membership.Role.FOCAL_POINT, Membership.Role.CASEWORKER)
 PSEA = "psea"
+NOTIFICATION_FOR = {
+    "withdraw": Notification.Kind.REFERRAL_WITHDRAWN,
+    "consent_withdrawn": Notification.Kind.REFERRAL_WITHDRAWN,
+    "decline": Notification.Kind.REFERRAL_DECLINED,
+    "complete": Notification.Kind.OUTCOME_RECORDED,
+    "escalate": Notification.Kind.REFERRAL_ESCALATED,
+}
 NOTE_MAX_LENGTH = 4000
 
 
@@ -211,13 +184,40 @@ def _receiving_user_grants(referral: Referral):
     return ReferralUserObjectPermission.objects.filter(content_object=referral, user_id__in=members)
 
 
-def _revoke_receiving_grants(referrals: Iterable[Referral]) -> None:
-    """Remove every grant the receiving side holds; the referring side keeps its record."""
-    for referral in referrals:
-        ReferralGroupObjectPermission.objects.filter(content_object=referral).exclude(
-            group_id=referral.from_organisation.group_id
-        ).delete()
-        _receiving_user_grants(referral).delete()
+def _revoke_receiving_respond(referrals: Iterable[Referral]) -> None:
+    """The receiving side may no longer act on these referrals. It keeps ``view_referral`` (held by
+    exactly those who could see each one, so a restriction stays as it was): a withdrawn referral
+    remains there as a tombstone, and the facts decide what of it may still be shown."""
+    ids = [referral.pk for referral in referrals]
+    if not ids:
+        return
+    respond = permission_id(transitions.RESPOND)
+    receiving_groups = Organisation.objects.filter(referrals_received__in=ids).values("group_id")
+    ReferralGroupObjectPermission.objects.filter(
+        content_object_id__in=ids, permission_id=respond, group_id__in=receiving_groups
+    ).delete()
+    receiving_members = Membership.objects.filter(organisation__referrals_received__in=ids).values("user_id")
+    ReferralUserObjectPermission.objects.filter(
+        content_object_id__in=ids, permission_id=respond, user_id__in=receiving_members
+    ).delete()
+
+
+def _carry_out(transition: transitions.Transition, referral: Referral) -> None:
+    """The grant changes and notifications the table names for this transition."""
+    if transitions.REVOKE_RECEIVING_RESPOND in transition.grants:
+        _revoke_receiving_respond([referral])
+    kind = NOTIFICATION_FOR.get(transition.action)
+    if kind and transition.notify:
+        _notify(referral, kind, *_recipients(referral, transition.notify))
+
+
+def _recipients(referral: Referral, who: Iterable[str]) -> list:
+    found = {
+        transitions.RECEIVING_FOCAL_POINT: lambda: _focal_point_of(referral.to_organisation_id),
+        transitions.ASSIGNEE: lambda: referral.assigned_to,
+        transitions.REFERRER: lambda: referral.from_user,
+    }
+    return [found[name]() for name in who]
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -471,22 +471,57 @@ def _offer_json(offer) -> dict:
 # The state machine -------------------------------------------------------------------------
 
 
-def _authorise(actor, referral: Referral, action: str) -> Membership:
-    membership = _acting_membership(actor)
-    side, perm = TRANSITION_PERMISSIONS[action]
-    side_organisation = referral.to_organisation_id if side == RECEIVING else referral.from_organisation_id
-    if membership.organisation_id != side_organisation or not actor.has_perm(f"referrals.{perm}", referral):
-        raise PermissionDenied(
-            f"Only the {side} side may {action.replace('_', ' ')} this referral.", code="wrong_side"
-        )
+def caller_for(actor, referral: Referral) -> tuple[Membership | None, transitions.Caller]:
+    """The caller as the transition table sees them: membership, role and grants on ``referral``."""
+    membership = membership_active(user=actor)
+    if membership is None:
+        return None, transitions.Caller(organisation_id=None, role=None)
+    permissions = frozenset(ObjectPermissionChecker(actor).get_perms(referral))
+    return membership, transitions.Caller(
+        organisation_id=membership.organisation_id, role=membership.role, permissions=permissions
+    )
+
+
+def _authorise(actor, referral: Referral, action: str, *, state: bool = True, caller=None) -> Membership:
+    """Ask the transition table; its refusal becomes a 403 (who) or a 409 (when)."""
+    membership, caller = caller or caller_for(actor, referral)
+    refused = transitions.refusal(action, facts.state_of(referral), caller, state=state)
+    if refused is not None:
+        error = PermissionDenied if refused.kind == "permission" else Conflict
+        raise error(refused.message, code=refused.code)
     return membership
+
+
+def _check_reason(transition: transitions.Transition, reason_code: str, note: str) -> None:
+    if not transition.reasons:
+        return
+    if reason_code not in transition.reasons:
+        raise ServiceError(
+            f"A reason is required: one of {', '.join(transition.reasons)}.",
+            code="reason_required",
+            field="reason",
+        )
+    if reason_code == "other" and not note:
+        raise ServiceError("Explain the reason in the note.", code="note_required", field="note")
+
+
+def _check_outcome(transition: transitions.Transition, outcome: str) -> None:
+    if transition.outcome_required and outcome not in Referral.Outcome.values:
+        raise ServiceError(
+            f"An outcome is required: one of {', '.join(Referral.Outcome.values)}.",
+            code="outcome_required",
+            field="outcome",
+        )
 
 
 @transaction.atomic
 def referral_transition(
     *, actor, referral: Referral, action: str, reason_code: str = "", note: str = "", outcome: str = ""
 ) -> Referral:
-    if action not in TRANSITIONS:
+    """Move a referral along the transition table: lock, ask the table, save, write the event and
+    carry out the side effects the table names."""
+    transition = transitions.STATE_CHANGES.get(action)
+    if transition is None:
         raise ServiceError(f"Unknown action {action!r}.", code="unknown_action", field="action")
     referral_get_visible(user=actor, referral_id=referral.pk)  # not visible → 404, before anything else
     # lock first: two partners may accept at once; the second sees the new state and gets a conflict
@@ -496,56 +531,26 @@ def referral_transition(
         .get(pk=referral.pk)
     )
     membership = _authorise(actor, referral, action)
-    sources, target = TRANSITIONS[action]
-    if referral.status not in sources:
-        raise Conflict(
-            f"Cannot {action} a referral that is {referral.status} (allowed from: {', '.join(sources)}).",
-            code="invalid_transition",
-        )
     note = _clean_note(note)
-    if action in REASONS:
-        if reason_code not in REASONS[action]:
-            raise ServiceError(
-                f"A reason is required: one of {', '.join(REASONS[action])}.",
-                code="reason_required",
-                field="reason",
-            )
-        if reason_code == "other" and not note:
-            raise ServiceError("Explain the reason in the note.", code="note_required", field="note")
-    if action == "complete":
-        if outcome not in Referral.Outcome.values:
-            raise ServiceError(
-                f"An outcome is required: one of {', '.join(Referral.Outcome.values)}.",
-                code="outcome_required",
-                field="outcome",
-            )
+    _check_reason(transition, reason_code, note)
+    _check_outcome(transition, outcome)
+    if transition.outcome_required:
         referral.outcome = outcome
         referral.outcome_note = note
     previous = referral.status
-    referral.status = target
+    referral.status = transition.target
     referral._history_user = actor
     referral.save()
     _event(
         referral,
-        EVENT_FOR_ACTION[action],
+        transition.event,
         actor=actor,
         organisation=membership.organisation,
         from_status=previous,
         reason_code=reason_code or outcome,
         note=note,
     )
-    if action == "withdraw":
-        _revoke_receiving_grants([referral])
-        _notify(
-            referral,
-            Notification.Kind.REFERRAL_WITHDRAWN,
-            _focal_point_of(referral.to_organisation_id),
-            referral.assigned_to,
-        )
-    elif action == "decline":
-        _notify(referral, Notification.Kind.REFERRAL_DECLINED, referral.from_user)
-    elif action == "complete":
-        _notify(referral, Notification.Kind.OUTCOME_RECORDED, referral.from_user)  # closed loop
+    _carry_out(transition, referral)
     return referral
 
 
@@ -554,13 +559,7 @@ def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = F
     """The receiving focal point gives the referral to one caseworker, optionally hiding it from the rest."""
     referral_get_visible(user=actor, referral_id=referral.pk)
     referral = Referral.objects.select_for_update().select_related("to_organisation").get(pk=referral.pk)
-    membership = _authorise(actor, referral, "accept")
-    if membership.role != Membership.Role.FOCAL_POINT:
-        raise PermissionDenied(
-            "Only the receiving focal point assigns referrals.", code="focal_point_required"
-        )
-    if referral.status not in Referral.OPEN_STATUSES:
-        raise Conflict(f"A {referral.status} referral cannot be assigned.", code="invalid_transition")
+    membership = _authorise(actor, referral, "assign")
     target = Membership.objects.filter(
         user=caseworker, organisation_id=referral.to_organisation_id, is_active=True, role__in=ACTING_ROLES
     ).first()
@@ -613,18 +612,16 @@ def referral_refer_onward(
     """
     referral_get_visible(user=actor, referral_id=referral.pk)
     parent = Referral.objects.select_for_update().select_related("consent", "person").get(pk=referral.pk)
-    membership = _authorise(actor, parent, "refer_onward")
+    caller = caller_for(actor, parent)
+    membership = _authorise(actor, parent, "refer_onward", state=False, caller=caller)
     existing = _idempotent_existing(membership.organisation, idempotency_key)
-    if existing is not None:
+    if existing is not None:  # a retry is answered whatever the parent's state is now
         _same_request_or_conflict(
             existing, person_id=parent.person_id, to_service_id=to_service.pk, parent_id=parent.pk
         )
         existing.replayed = True
         return existing
-    if parent.status != S.ACCEPTED:
-        raise Conflict("Only an accepted referral can be referred onward.", code="invalid_transition")
-    if parent.payload_erased_at is not None:
-        raise Conflict("The shared data of this referral has been erased.", code="payload_erased")
+    _authorise(actor, parent, "refer_onward", caller=caller)
     child = _create_referral(
         actor=actor,
         organisation=membership.organisation,
@@ -680,13 +677,8 @@ def referrals_escalate_overdue(*, now=None) -> int:
     for referral in overdue:
         referral.escalated_at = now
         referral.save(update_fields=["escalated_at", "updated_at"])
-        _event(referral, ReferralEvent.Kind.ESCALATED, from_status=referral.status)
-        _notify(
-            referral,
-            Notification.Kind.REFERRAL_ESCALATED,
-            referral.from_user,
-            _focal_point_of(referral.to_organisation_id),
-        )
+        _event(referral, transitions.ESCALATION.event, from_status=referral.status)
+        _carry_out(transitions.ESCALATION, referral)
     return len(overdue)
 
 
@@ -727,11 +719,14 @@ def payload_read(*, user, referrals: Iterable[Referral], api: str) -> None:
 
 
 def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
+    """Consent withdrawn or person erased: open referrals are withdrawn; every one loses its shared
+    data and free-text notes; the outcome code and the events stay for both sides."""
+    cascade = transitions.CONSENT_WITHDRAWAL
     now = timezone.now()
     for referral in referrals:
         previous = referral.status
-        if referral.is_open:
-            referral.status = S.WITHDRAWN
+        if previous in cascade.sources:
+            referral.status = cascade.target
         referral.payload = None
         referral.reason_note = ""
         referral.outcome_note = ""
@@ -741,11 +736,12 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
         if previous != referral.status:
             _event(referral, kind, actor=actor, from_status=previous, reason_code="consent_withdrawn")
         _event(referral, ReferralEvent.Kind.PAYLOAD_ERASED, actor=actor, from_status=referral.status)
-        _notify(referral, Notification.Kind.REFERRAL_WITHDRAWN, _focal_point_of(referral.to_organisation_id))
+        kind_of_notice = NOTIFICATION_FOR[cascade.action]
+        _notify(referral, kind_of_notice, *_recipients(referral, cascade.notify))
     ids = [referral.pk for referral in referrals]
     # free-text notes on events may name the person too
     ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
-    _revoke_receiving_grants(referrals)
+    _revoke_receiving_respond(referrals)
 
 
 def on_consent_withdrawn(*, record, lineage, actor) -> None:

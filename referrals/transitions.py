@@ -155,7 +155,13 @@ CONSENT_WITHDRAWAL = Transition(
     grants=(REVOKE_RECEIVING_RESPOND,),
 )
 ESCALATION = Transition(
-    "escalate", AWAITING_ANSWER, None, RECEIVING, RESPOND, event="escalated", notify=(REFERRER,)
+    "escalate",
+    AWAITING_ANSWER,
+    None,
+    RECEIVING,
+    RESPOND,
+    event="escalated",
+    notify=(REFERRER, RECEIVING_FOCAL_POINT),
 )
 
 
@@ -221,6 +227,9 @@ def refusal(action: str, referral: ReferralState, caller: Caller, *, state: bool
     if state and referral.status not in t.sources:
         return Refusal("invalid_transition", t.state_message(referral.status), "conflict")
     if t.permission not in caller.permissions:
+        # the grant went with the state (a withdrawn referral): the state is the clearer reason
+        if referral.status not in t.sources:
+            return Refusal("invalid_transition", t.state_message(referral.status), "conflict")
         return wrong_side
     if state and t.needs_payload and referral.payload_erased:
         return Refusal("payload_erased", "The shared data of this referral has been erased.", "conflict")

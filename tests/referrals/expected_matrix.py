@@ -46,3 +46,15 @@ EXPECTED = _parse()
 
 def expected(state: str, role: str, side: str) -> frozenset[str]:
     return EXPECTED[(state, role, side)]
+
+
+# The "States" table of docs/referrals.md, for the actions that change the state:
+# action → (states it starts from, state it leads to, side that takes it, event it writes).
+STATE_CHANGES = {
+    "acknowledge": (("sent",), "acknowledged", "receiving", "acknowledged"),
+    "accept": (("sent", "acknowledged"), "accepted", "receiving", "accepted"),
+    "decline": (("sent", "acknowledged"), "declined", "receiving", "declined"),
+    "complete": (("accepted",), "completed", "receiving", "completed"),
+    "close": (("completed",), "closed", "sending", "closed"),
+    "withdraw": (("sent", "acknowledged", "accepted"), "withdrawn", "sending", "withdrawn"),
+}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from referrals import services
 from referrals.models import AccessLog, InformationGiven, Referral
 from tests.factories import ConsentRecordFactory, PersonFactory, ServiceFactory
+from tests.referrals.expected_matrix import STATE_CHANGES
 from tests.referrals.referral_setup import build_world
 
 pytestmark = pytest.mark.django_db
@@ -266,8 +267,9 @@ def test_transition_matrix(world, referral, api, organisation, role, action):
     assert response.status_code == status, response.json()
     referral.refresh_from_db()
     if status == 200:
-        assert response.json()["status"] == referral.status == services.TRANSITIONS[action][1]
-        assert referral.events.filter(kind=services.EVENT_FOR_ACTION[action], actor=actor).count() == 1
+        _sources, target, _side, event = STATE_CHANGES[action]
+        assert response.json()["status"] == referral.status == target
+        assert referral.events.filter(kind=event, actor=actor).count() == 1
     else:
         assert error(response)["code"] == code
         assert referral.status == "sent"
@@ -324,8 +326,17 @@ def test_withdrawal_by_the_sender_shuts_the_receiver_out(world, referral, api):
         url(referral, "withdraw"), {"reason": "person_request"}, format="json"
     )
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
-    assert api(world.b.caseworker).get(url(referral)).status_code == 404
-    assert api(world.b.focal_point).get(url(referral, "events")).status_code == 404
+    # the receiver keeps a tombstone: the referral is there, withdrawn, with nothing of the person
+    tombstone = api(world.b.caseworker).get(url(referral)).json()
+    assert tombstone["status"] == "withdrawn" and tombstone["reference"] == referral.reference
+    assert (tombstone["payload"], tombstone["shared_fields"], tombstone["reason_note"]) == (None, [], None)
+    assert tombstone["allowed_actions"] == []
+    response = api(world.b.caseworker).post(url(referral, "accept"), {}, format="json")
+    assert response.status_code == 409 and error(response)["code"] == "invalid_transition"
+    events = api(world.b.focal_point).get(url(referral, "events")).json()
+    assert [event["kind"] for event in events] == ["sent", "withdrawn"]
+    assert all(event["note"] is None for event in events)
+    assert api(world.c.caseworker).get(url(referral)).status_code == 404
 
 
 def test_receiving_focal_point_assigns_and_restricts(world, referral, api):

@@ -3,10 +3,9 @@
 import pytest
 
 from consent.services import consent_new_version, consent_withdraw, person_erase
-from partners.errors import NotFound
 from referrals import services
 from referrals.models import Notification, Referral, ReferralEvent
-from referrals.selectors import referral_get_visible
+from referrals.selectors import facts_for, referral_get_visible
 from tests.consent.test_erasure import scan_database
 from tests.referrals.referral_setup import build_world
 
@@ -51,9 +50,15 @@ def test_consent_withdrawal_withdraws_erases_and_revokes(world):
     for referral in (open_referral, done):
         assert referral.payload is None and not referral.reason_note and not referral.outcome_note
         assert referral.payload_erased_at is not None
-        with pytest.raises(NotFound):
-            referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
-        assert not world.b.caseworker.has_perm("referrals.view_referral", referral)
+        # the receiver keeps the record (a tombstone for the open one, the outcome code for the
+        # finished one) but can no longer act on either
+        seen = referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
+        facts = facts_for(user=world.b.focal_point, referral=seen)
+        assert facts.payload is None and facts.reason_note is None and facts.outcome_note is None
+        assert facts.allowed_actions == frozenset()
+        assert not world.b.caseworker.has_perm("referrals.respond_referral", referral)
+    assert facts_for(user=world.b.focal_point, referral=done).tombstone is False
+    assert referral_get_visible(user=world.b.focal_point, referral_id=done.pk).outcome == "service_provided"
     # the events stay, as the record of what happened
     kinds = list(open_referral.events.values_list("kind", flat=True))
     assert kinds == ["sent", "consent_withdrawn", "payload_erased"]
@@ -139,8 +144,8 @@ def test_a_narrower_new_version_withdraws_the_referrals_it_no_longer_covers(worl
     dropped.refresh_from_db()
     assert kept.status == "sent" and kept.payload == {"given_name": "Amal", "phone": "+254700111222"}
     assert dropped.status == "withdrawn" and dropped.payload is None
-    with pytest.raises(NotFound):
-        referral_get_visible(user=world.b.caseworker, referral_id=dropped.pk)
+    assert facts_for(user=world.b.caseworker, referral=dropped).tombstone
+    assert not world.b.caseworker.has_perm("referrals.respond_referral", dropped)
 
 
 def test_a_new_version_without_the_recipient_withdraws_its_referrals(world):

@@ -251,7 +251,7 @@ STATES = ("sent", "acknowledged", "accepted", "declined", "completed", "closed",
 def expected_error(actor: str, state: str, action: str) -> str | None:
     """DESIGN.md "Referral states" and §4, written out independently of the services' tables."""
     org, role = actor.split(".")
-    party = org in ("a", "b") and not (org == "b" and state == "withdrawn")  # withdrawal revokes grants
+    party = org in ("a", "b")  # a withdrawn referral stays with the receiver, as a tombstone
     if not party:
         return "referral_not_found"
     if role == "viewer":
@@ -411,8 +411,21 @@ def test_withdrawal_removes_the_receivers_access(gql, world):
         "referral": {"status": "WITHDRAWN", "viewerCan": {"withdraw": False, "close": False}},
         "errors": [],
     }
-    assert inbox_references(gql, world.b.focal_point) == []
-    assert ok(gql(world.b.focal_point, REFERRAL, {"id": gid("Referral", referral)})[1]) == {"referral": None}
+    # the receiver keeps a tombstone in its inbox: withdrawn, no payload, nothing it may do
+    assert inbox_references(gql, world.b.focal_point) == [referral.reference]
+    document = """query ($id: ID!) { referral(id: $id) { reference status payload { givenName } sharedFields
+        reasonNote assignedTo { username } viewerCan { accept decline } } }"""
+    seen = ok(gql(world.b.focal_point, document, {"id": gid("Referral", referral)})[1])["referral"]
+    assert seen == {
+        "reference": referral.reference,
+        "status": "WITHDRAWN",
+        "payload": None,
+        "sharedFields": [],
+        "reasonNote": None,
+        "assignedTo": None,
+        "viewerCan": {"accept": False, "decline": False},
+    }
+    assert ok(gql(world.c.focal_point, REFERRAL, {"id": gid("Referral", referral)})[1]) == {"referral": None}
 
 
 def test_assign_and_restrict_then_caseworkers_list(gql, world):
@@ -582,10 +595,10 @@ def test_inbox_runs_a_fixed_number_of_queries_whatever_the_page_size(gql, world,
         along = {"from_service": intake, "pathway_link": link} if index % 2 else {}
         world.send(idempotency_key=f"k{index}", **along)
     token = token_for(world.b.caseworker)
-    # membership, page (joins: sides, services, pathway and step with its service), events of the
-    # page, user grants, group grants; then one query for all the page's services' locations, and one
-    # each for the steps and the links of the page's pathways
-    for query, queries in ((INBOX, 5), (INBOX_ALONG_PATHWAYS, 6), (INBOX_WITH_PATHWAYS, 8)):
+    # membership, page (joins: sides, services, pathway and step with its service; the caller's
+    # grants as EXISTS columns of the page), events of the page; then one query for all the page's
+    # services' locations, and one each for the steps and the links of the page's pathways
+    for query, queries in ((INBOX, 3), (INBOX_ALONG_PATHWAYS, 4), (INBOX_WITH_PATHWAYS, 6)):
         for first in (1, 10, 50):
             with django_assert_num_queries(AUTH_QUERIES + queries):
                 body = gql(None, query, {"first": first}, token=token)[1]
@@ -630,26 +643,27 @@ def test_payload_and_total_count_add_one_query_each(gql, world, django_assert_nu
     token = token_for(world.b.caseworker)
     query = INBOX.replace("edges { node {", "totalCount edges { node { payload { givenName }")
     for first in (1, 12):
-        with django_assert_num_queries(AUTH_QUERIES + 5 + 2):  # the COUNT and the access-log insert
+        with django_assert_num_queries(AUTH_QUERIES + 3 + 2):  # the COUNT and the access-log insert
             body = gql(None, query, {"first": first}, token=token)[1]
         assert ok(body)["referralInbox"]["totalCount"] == 12
 
 
-# (state the referral must be in, who acts, exact queries). The common 17: membership, visibility,
-# lock, two permission checks, update + history + event, re-read with events and grants, and the
-# savepoints of the operation and of the service. Decline and complete notify the referrer (+2),
+# (state the referral must be in, who acts, exact queries). The common 15: membership, visibility,
+# lock, the caller's grants (user and group), update + history + event, re-read (its grants in the
+# same query) with events, and the savepoints of the operation and of the service. Decline and
+# complete notify the referrer (+2),
 # assign reads the caseworker's membership in the adapter and in the service (+2), withdraw revokes
 # user and group grants and notifies (+4), and referOnward sends a whole new referral (consent
 # checks, the grants in one insert per table). None of it may grow with the inbox.
 MUTATION_COSTS = {
-    "acknowledge": ("sent", "b.caseworker", 17),
-    "accept": ("sent", "b.caseworker", 17),
-    "decline": ("sent", "b.caseworker", 19),
-    "complete": ("accepted", "b.caseworker", 19),
-    "referOnward": ("accepted", "b.caseworker", 33),
-    "assign": ("sent", "b.focal_point", 19),
-    "withdraw": ("sent", "a.caseworker", 21),
-    "close": ("completed", "a.caseworker", 17),
+    "acknowledge": ("sent", "b.caseworker", 15),
+    "accept": ("sent", "b.caseworker", 15),
+    "decline": ("sent", "b.caseworker", 17),
+    "complete": ("accepted", "b.caseworker", 17),
+    "referOnward": ("accepted", "b.caseworker", 31),
+    "assign": ("sent", "b.focal_point", 17),
+    "withdraw": ("sent", "a.caseworker", 19),
+    "close": ("completed", "a.caseworker", 15),
 }
 
 
@@ -735,7 +749,9 @@ def test_an_erased_payload_is_null_and_not_logged(gql, world):
         actor=world.a.caseworker, record=world.consent, channel="in_person", reason="changed mind"
     )
     data = ok(gql(world.a.caseworker, REFERRAL, {"id": gid("Referral", referral)})[1])["referral"]
-    assert data["payload"] is None and data["sharedFields"] == [] and data["status"] == "WITHDRAWN"
+    # the names of what was shared stay (they are not the person's data); the values are gone
+    assert data["payload"] is None and data["status"] == "WITHDRAWN"
+    assert data["sharedFields"] == ["given_name", "phone"]
     assert not AccessLog.objects.exists()
 
 

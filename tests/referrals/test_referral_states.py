@@ -11,8 +11,8 @@ from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from referrals import services
 from referrals.models import InformationGiven, Notification, Referral, ReferralEvent
 from referrals.selectors import referral_get_visible, referral_list_visible
-from referrals.services import TRANSITION_PERMISSIONS, TRANSITIONS
 from tests.factories import ServiceFactory
+from tests.referrals.expected_matrix import STATE_CHANGES
 from tests.referrals.referral_setup import build_world
 
 pytestmark = pytest.mark.django_db
@@ -43,20 +43,20 @@ def arguments_for(action: str) -> dict:
 
 
 def right_side(world, action: str):
-    side, _perm = TRANSITION_PERMISSIONS[action]
+    side = STATE_CHANGES[action][2] if action in STATE_CHANGES else "receiving"
     return world.b.caseworker if side == "receiving" else world.a.caseworker
 
 
 def wrong_side(world, action: str):
-    side, _perm = TRANSITION_PERMISSIONS[action]
+    side = STATE_CHANGES[action][2] if action in STATE_CHANGES else "receiving"
     return world.a.caseworker if side == "receiving" else world.b.caseworker
 
 
 @pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+@pytest.mark.parametrize("action", sorted(STATE_CHANGES))
 def test_transition_table_walk(world, state, action):
     referral = put_in_state(world.send(), state)
-    sources, target = TRANSITIONS[action]
+    sources, target, _side, _event = STATE_CHANGES[action]
     if state in sources:
         result = services.referral_transition(
             actor=right_side(world, action), referral=referral, action=action, **arguments_for(action)
@@ -74,9 +74,9 @@ def test_transition_table_walk(world, state, action):
         assert referral.status == state
 
 
-@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+@pytest.mark.parametrize("action", sorted(STATE_CHANGES))
 def test_the_other_side_cannot_take_an_action(world, action):
-    sources, _target = TRANSITIONS[action]
+    sources = STATE_CHANGES[action][0]
     referral = put_in_state(world.send(), sources[0])
     with pytest.raises(PermissionDenied) as exc:
         services.referral_transition(
@@ -85,9 +85,9 @@ def test_the_other_side_cannot_take_an_action(world, action):
     assert exc.value.code == "wrong_side"
 
 
-@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+@pytest.mark.parametrize("action", sorted(STATE_CHANGES))
 def test_an_organisation_that_is_not_a_party_gets_not_found(world, action):
-    sources, _target = TRANSITIONS[action]
+    sources = STATE_CHANGES[action][0]
     referral = put_in_state(world.send(), sources[0])
     for actor in (world.c.focal_point, world.c.caseworker):
         with pytest.raises(NotFound):
@@ -136,14 +136,23 @@ def test_complete_needs_an_outcome_that_the_referrer_learns(world):
     )
 
 
-def test_withdrawing_a_referral_removes_the_receivers_access(world):
+def test_withdrawing_a_referral_leaves_the_receiver_a_record_it_cannot_act_on(world):
     referral = world.send()
     services.referral_transition(
         actor=world.a.caseworker, referral=referral, action="withdraw", reason_code="sent_in_error"
     )
-    with pytest.raises(NotFound):
-        referral_get_visible(user=world.b.focal_point, referral_id=referral.pk)
+    # still there for the receiver (a tombstone), but every response is refused
+    assert referral_get_visible(user=world.b.focal_point, referral_id=referral.pk).status == "withdrawn"
+    assert not world.b.focal_point.has_perm("referrals.respond_referral", referral)
+    assert not world.b.caseworker.has_perm("referrals.respond_referral", referral)
+    for action in ("accept", "decline"):
+        with pytest.raises(Conflict):
+            services.referral_transition(
+                actor=world.b.focal_point, referral=referral, action=action, **arguments_for(action)
+            )
     assert referral_get_visible(user=world.a.caseworker, referral_id=referral.pk).status == "withdrawn"
+    with pytest.raises(NotFound):
+        referral_get_visible(user=world.c.focal_point, referral_id=referral.pk)
 
 
 # Assignment and restriction ------------------------------------------------------------------
