@@ -15,7 +15,7 @@ DEMO_REFERRALS = (
         "demo-1",
         "KAK-23-000101",
         "GBV case management",
-        ("age_band",),
+        (),
         "urgent",
         "Asks for a woman caseworker.",
     ),

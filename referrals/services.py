@@ -314,11 +314,63 @@ def _create_referral(
     parent: Referral | None = None,
     sending_users=None,
 ) -> Referral:
+    _check_choices(urgency=urgency, source=source)
+    reason_note = _clean_note(reason_note, "reason_note")
+    person, consent = _locked_person_and_consent(person, consent)
+    disclosure = _disclosure(
+        consent=consent, to_service=to_service, optional_fields=optional_fields, parent=parent
+    )
+    profile = person_profile(person, urgency)
+    pathway, pathway_link = _followed_link(
+        pathway_link, from_service=from_service, to_service=to_service, profile=profile
+    )
+    _check_recipient_scope(consent, pathway)
+    _check_receiver_takes_it(to_service, profile=profile, pathway=pathway)
+    shared = list(disclosure.shared)
+    # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
+    note_shared = bool(reason_note) and "narrative" in shared
+    psea = _is_psea(to_service, pathway)
+    receiving = to_service.organisation
+    referral = Referral(
+        person=person,
+        consent=consent,
+        from_organisation=organisation,
+        from_user=actor,
+        from_service=from_service,
+        to_service=to_service,
+        to_organisation=receiving,
+        pathway=pathway,
+        pathway_version=pathway.version if pathway else None,
+        pathway_link=pathway_link,
+        parent=parent,
+        source=source,
+        urgency=urgency,
+        shared_fields=shared,
+        payload=_payload_snapshot(person, shared, reason_note if note_shared else None, parent),
+        has_note=bool(reason_note),
+        note_shared=note_shared,
+        reason_note=reason_note,
+        due_by=_response_due(to_service, urgency, timezone.now()),
+        idempotency_key=idempotency_key.strip(),
+        restricted=psea,
+        assigned_to=_focal_point_of(receiving.id) if psea else None,
+    )
+    referral._history_user = actor
+    referral.save()
+    _grant(referral, psea=psea, sending_users=sending_users)
+    _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
+    _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
+    return referral
+
+
+def _check_choices(*, urgency: str, source: str) -> None:
     if urgency not in Referral.Urgency.values:
         raise ServiceError(f"Unknown urgency {urgency!r}.", code="invalid", field="urgency")
     if source not in Referral.Source.values:
         raise ServiceError(f"Unknown source {source!r}.", code="invalid", field="source")
-    reason_note = _clean_note(reason_note, "reason_note")
+
+
+def _locked_person_and_consent(person: Person, consent: ConsentRecord) -> tuple[Person, ConsentRecord]:
     # lock the person, then the consent (erasure and withdrawal take the same locks): either this
     # referral exists before their cascade looks for referrals, or it sees their result and stops
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -329,11 +381,14 @@ def _create_referral(
         raise ServiceError(
             "The consent record is not this person's.", code="consent_not_for_person", field="consent"
         )
+    return person, consent
 
-    # minimal data: what the service needs, as far as the consent (and, onward, the parent) allows
-    consented = set(consent.data_categories)
-    if parent is not None:
-        consented &= set(parent.shared_fields)
+
+def _disclosure(*, consent: ConsentRecord, to_service: Service, optional_fields, parent: Referral | None):
+    """Minimal data: what the service needs, as far as the consent (and, onward, the parent) allows.
+    Whatever was asked for and cannot travel is refused by name, never dropped in silence."""
+    in_consent = set(consent.data_categories)
+    consented = in_consent & set(parent.shared_fields) if parent is not None else in_consent
     disclosure = disclosure_for(
         required=to_service.required_fields,
         optional_offered=to_service.optional_fields,
@@ -351,31 +406,47 @@ def _create_referral(
         raise ServiceError(
             check.message, code=check.code, field="consent", extra={"missing_fields": list(check.fields)}
         )
-    if disclosure.missing_required:  # onward: covered by consent but never shared with us
+    not_in_consent = [name for name in disclosure.optional_not_consented if name not in in_consent]
+    if not_in_consent:
         raise ServiceError(
-            f"The referral you received does not carry: {', '.join(disclosure.missing_required)}.",
+            f"The consent does not cover: {', '.join(not_in_consent)}. Leave them out, or record a "
+            "consent that covers them.",
+            code="consent_not_covering_field",
+            field="optional_fields",
+            extra={"missing_fields": not_in_consent},
+        )
+    # onward: covered by the consent but never shared with us
+    unavailable = [*disclosure.missing_required, *disclosure.optional_not_consented]
+    if unavailable:
+        raise ServiceError(
+            f"The referral you received does not carry: {', '.join(unavailable)}.",
             code="field_not_available",
-            field="to_service",
-            extra={"missing_fields": list(disclosure.missing_required)},
+            field="to_service" if disclosure.missing_required else "optional_fields",
+            extra={"missing_fields": unavailable},
         )
+    return disclosure
 
-    # the pathway link, if one is followed
-    profile = person_profile(person, urgency)
-    pathway = None
-    if pathway_link is not None:
-        link = published_link_get(link_id=pathway_link.pk)
-        if from_service is None:
-            raise ServiceError(
-                "Following a pathway link needs the service it starts from.",
-                code="invalid",
-                field="from_service",
-            )
-        why = link_admits(
-            link=link, from_service_id=from_service.id, to_service_id=to_service.id, profile=profile
+
+def _followed_link(pathway_link: PathwayLink | None, *, from_service, to_service, profile):
+    """The published pathway link this referral follows, if one is given, checked for this person."""
+    if pathway_link is None:
+        return None, None
+    link = published_link_get(link_id=pathway_link.pk)
+    if from_service is None:
+        raise ServiceError(
+            "Following a pathway link needs the service it starts from.",
+            code="invalid",
+            field="from_service",
         )
-        if why is not None:
-            raise ServiceError(_LINK_MESSAGES[why], code=why, field="pathway_link")
-        pathway, pathway_link = link.pathway, link
+    why = link_admits(
+        link=link, from_service_id=from_service.id, to_service_id=to_service.id, profile=profile
+    )
+    if why is not None:
+        raise ServiceError(_LINK_MESSAGES[why], code=why, field="pathway_link")
+    return link.pathway, link
+
+
+def _check_recipient_scope(consent: ConsentRecord, pathway: Pathway | None) -> None:
     if consent.recipient_scope == RecipientScope.PATHWAY and pathway is None:
         raise ServiceError(
             "The consent covers organisations on a pathway: follow a pathway link to send this referral.",
@@ -383,9 +454,9 @@ def _create_referral(
             field="pathway_link",
         )
 
-    # the receiving side can take it
-    receiving = to_service.organisation
-    ok, reason = organisation_can_receive_referrals(organisation=receiving)
+
+def _check_receiver_takes_it(to_service: Service, *, profile, pathway: Pathway | None) -> None:
+    ok, reason = organisation_can_receive_referrals(organisation=to_service.organisation)
     if not ok:
         raise ServiceError(_RECEIVER_MESSAGES[reason], code=reason, field="to_service")
     if not to_service.is_active or not to_service.is_accepting_referrals:
@@ -397,53 +468,27 @@ def _create_referral(
             extra={"alternatives": [_offer_json(offer) for offer in offers]},
         )
 
-    # the payload snapshot; the note is the narrative and travels only if the consent covers it
-    shared = list(disclosure.shared)
-    # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
-    note_shared = bool(reason_note) and "narrative" in shared
+
+def _is_psea(to_service: Service, pathway: Pathway | None) -> bool:
+    return to_service.category.code == PSEA or (pathway is not None and pathway.theme == Pathway.Theme.PSEA)
+
+
+def _payload_snapshot(
+    person: Person, shared: list[str], narrative: str | None, parent: Referral | None
+) -> dict:
+    """The values of the shared fields: from the person, or, onward, from what the parent carried.
+    The narrative is the referrer's note."""
     source_values = parent.payload if parent is not None else None
-    payload = {
+    return {
         name: (
-            reason_note
-            if name == "narrative" and note_shared
+            narrative
+            if name == "narrative" and narrative
             else source_values.get(name)
             if source_values is not None
             else _payload_value(person, name)
         )
         for name in shared
     }
-
-    psea = to_service.category.code == PSEA or (pathway is not None and pathway.theme == Pathway.Theme.PSEA)
-    referral = Referral(
-        person=person,
-        consent=consent,
-        from_organisation=organisation,
-        from_user=actor,
-        from_service=from_service,
-        to_service=to_service,
-        to_organisation=receiving,
-        pathway=pathway,
-        pathway_version=pathway.version if pathway else None,
-        pathway_link=pathway_link,
-        parent=parent,
-        source=source,
-        urgency=urgency,
-        shared_fields=shared,
-        payload=payload,
-        has_note=bool(reason_note),
-        note_shared=note_shared,
-        reason_note=reason_note,
-        due_by=_response_due(to_service, urgency, timezone.now()),
-        idempotency_key=idempotency_key.strip(),
-        restricted=psea,
-        assigned_to=_focal_point_of(receiving.id) if psea else None,
-    )
-    referral._history_user = actor
-    referral.save()
-    _grant(referral, psea=psea, sending_users=sending_users)
-    _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
-    _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
-    return referral
 
 
 _LINK_MESSAGES = {
@@ -779,9 +824,7 @@ def on_focal_point_handed_over(*, organisation, previous, new, actor) -> None:
         .select_related("to_service__category", "pathway")
     )
     for referral in held:
-        psea = referral.to_service.category.code == PSEA or (
-            referral.pathway is not None and referral.pathway.theme == Pathway.Theme.PSEA
-        )
+        psea = _is_psea(referral.to_service, referral.pathway)
         for perm in ("view_referral", "respond_referral"):
             assign_perm(f"referrals.{perm}", new, referral)
         if psea or referral.assigned_to_id != previous.pk:

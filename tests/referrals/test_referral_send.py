@@ -23,9 +23,19 @@ def world():
     return build_world()
 
 
+def test_an_optional_field_the_consent_does_not_cover_is_refused_by_name(world):
+    # protection_concerns is offered by the service and chosen, but the consent does not name it:
+    # refused, so the officer never believes it was sent
+    with pytest.raises(ServiceError) as exc:
+        world.send(optional_fields=["best_time_to_call", "protection_concerns"])
+    assert exc.value.code == "consent_not_covering_field" and exc.value.field == "optional_fields"
+    assert exc.value.extra == {"missing_fields": ["protection_concerns"]}
+    assert "protection_concerns" in exc.value.message
+    assert not Referral.objects.exists()
+
+
 def test_send_shares_exactly_what_the_service_needs_and_the_consent_covers(world):
-    referral = world.send(optional_fields=["best_time_to_call", "protection_concerns"])
-    # protection_concerns is offered by the service and chosen, but the consent does not name it
+    referral = world.send(optional_fields=["best_time_to_call"])
     assert referral.shared_fields == ["given_name", "phone", "best_time_to_call"]
     assert referral.payload == {
         "given_name": "Amal",
@@ -100,6 +110,11 @@ def test_note_stays_with_the_sender_when_the_service_did_not_ask_for_the_narrati
 )
 def test_stored_payload_is_exactly_the_intersection(with_note, chosen, consented):
     world = build_world(data_categories=list(consented))
+    if set(chosen) - set(consented):
+        with pytest.raises(ServiceError) as exc:
+            world.send(optional_fields=list(chosen), reason_note="a note" if with_note else "")
+        assert set(exc.value.extra["missing_fields"]) == set(chosen) - set(consented)
+        return
     referral = world.send(optional_fields=list(chosen), reason_note="a note" if with_note else "")
     expected = ({"given_name", "phone"} | set(chosen)) & set(consented)
     assert set(referral.payload) == expected == set(referral.shared_fields)
@@ -131,6 +146,7 @@ def test_payload_is_exactly_the_intersection(required, offered, chosen, consente
     assert set(result.shared) == (required | (chosen & offered)) & consented
     assert set(result.missing_required) == required - consented
     assert set(result.not_offered) == chosen - offered
+    assert set(result.optional_not_consented) == (chosen & offered) - consented
     assert not (set(result.shared) & SENSITIVE_FIELDS - consented)
     assert list(result.shared) == [name for name in DISCLOSURE_FIELDS if name in result.shared]
 

@@ -278,15 +278,25 @@ def test_refer_onward_creates_a_child_carrying_only_what_the_parent_shared(world
         required_fields=["given_name"],
         optional_fields=["phone", "best_time_to_call"],
     )
+    # best_time_to_call is consented but B never received it, so it cannot pass it on: refused by name
+    with pytest.raises(ServiceError) as exc:
+        services.referral_refer_onward(
+            actor=world.b.caseworker,
+            referral=parent,
+            to_service=service_c,
+            idempotency_key="on-1",
+            optional_fields=["phone", "best_time_to_call"],
+        )
+    assert exc.value.code == "field_not_available"
+    assert exc.value.extra == {"missing_fields": ["best_time_to_call"]}
     child = services.referral_refer_onward(
         actor=world.b.caseworker,
         referral=parent,
         to_service=service_c,
         idempotency_key="on-2",
-        optional_fields=["phone", "best_time_to_call"],
+        optional_fields=["phone"],
     )
     assert (child.parent, child.from_organisation, child.to_organisation) == (parent, world.b, world.c)
-    # best_time_to_call is consented but B never received it, so it cannot pass it on
     assert child.payload == {"given_name": "Amal", "phone": "+254700111222"}
     parent.refresh_from_db()
     assert parent.status == "accepted"
