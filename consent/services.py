@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from consent import cascade
 from consent.crypto import registration_number_hash
 from consent.fields import encrypted_fields
@@ -27,7 +28,6 @@ from consent.models import (
     age_band_for,
     age_on,
 )
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Location, Membership, Organisation, ServiceCategory
 from partners.selectors import membership_active
 from partners.services import save_validated

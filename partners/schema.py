@@ -8,7 +8,7 @@ from graphene_django import DjangoObjectType
 from graphql import GraphQLError
 from graphql_relay import from_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
+from common.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,

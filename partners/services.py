@@ -7,8 +7,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from common.errors import Conflict, PermissionDenied, ServiceError
 from partners import hooks
-from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active
 from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 from partners.selectors import is_platform_admin
 from referrals import pathway_services as services
 from referrals.conditions import describe

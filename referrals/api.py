@@ -23,10 +23,11 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import NotFound, ServiceError
+from common.serializers import StrictSerializer
 from consent.models import Person
 from consent.selectors import consent_list_visible, person_list_visible
-from partners.api import OrganisationRefSerializer, StrictSerializer
-from partners.errors import NotFound, ServiceError
+from partners.api import OrganisationRefSerializer
 from partners.selectors import membership_active, service_list_visible
 from referrals import services
 from referrals.fhir import REASON_EVENTS, referral_bundle

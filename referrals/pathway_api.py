@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from partners.api import StrictSerializer
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
+from common.serializers import StrictSerializer
 from partners.models import Operation, Service
 from partners.selectors import service_list_visible
 from referrals import pathway_services as services

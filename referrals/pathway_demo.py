@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 from partners.models import Operation
 from referrals import pathway_services
 from referrals.models import Pathway

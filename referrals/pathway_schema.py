@@ -12,7 +12,7 @@ from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import (
+from common.connections import (
     CountedConnection,
     PageArguments,
     connection_from_queryset,
@@ -20,7 +20,7 @@ from partners.connections import (
     page_of,
     prefetch_for_page,
 )
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from referrals.conditions import describe

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
 from partners.models import Membership, Organisation, Service
 from partners.selectors import is_platform_admin
 from referrals import graph

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from partners.errors import Conflict, PermissionDenied, ServiceError
+from common.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
 from referrals import graph

@@ -18,14 +18,14 @@ from graphene_django import DjangoObjectType
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphql_relay import from_global_id, to_global_id
 
-from partners.connections import (
+from common.connections import (
     CountedConnection,
     PageArguments,
     connection_from_queryset,
     mark_page,
     page_of,
 )
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible

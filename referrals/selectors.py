@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
-from partners.errors import NotFound
+from common.errors import NotFound
 from partners.selectors import membership_active
 from referrals.models import (
     AccessLog,

@@ -15,8 +15,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
 from referrals.disclosure import disclosure_for

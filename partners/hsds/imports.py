@@ -25,7 +25,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 from tqdm import tqdm
 
-from partners.errors import PermissionDenied
+from common.errors import PermissionDenied
 from partners.hsds.errors import HsdsImportError, Source
 from partners.hsds.mapping import (
     APPLY_ORDER,

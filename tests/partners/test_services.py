@@ -3,8 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from common.errors import Conflict, PermissionDenied, ServiceError
 from partners import services
-from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership
 from partners.selectors import organisation_can_receive_referrals
 from tests.factories import (

@@ -2,8 +2,8 @@
 
 import pytest
 
+from common.errors import NotFound
 from consent.services import consent_new_version, consent_withdraw, person_erase
-from partners.errors import NotFound
 from referrals import services
 from referrals.models import Notification, Referral, ReferralEvent
 from referrals.selectors import referral_get_visible
