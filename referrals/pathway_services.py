@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from common.errors import Conflict, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
 from referrals import graph
@@ -49,11 +50,6 @@ def _locked_draft(pathway: Pathway) -> Pathway:
     pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
     _require_draft(pathway)
     return pathway
-
-
-def _save(instance, actor) -> None:
-    instance._history_user = actor
-    instance.save()
 
 
 def _clean_condition(condition, field: str = "condition") -> dict:
@@ -114,7 +110,7 @@ def pathway_create(*, actor, operation: Operation, name: str, theme: str, descri
             field="name",
         )
     pathway = Pathway(operation=operation, name=name, theme=_clean_theme(theme), description=description)
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     return pathway
 
 
@@ -141,7 +137,7 @@ def pathway_update(*, actor, pathway: Pathway, **fields) -> Pathway:
         _clean_theme(fields["theme"])
     for key, value in fields.items():
         setattr(pathway, key, value)
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     return pathway
 
 
@@ -179,12 +175,12 @@ def pathway_publish(*, actor, pathway: Pathway) -> Pathway:
     for previous in family:
         if previous.status == Pathway.Status.PUBLISHED:
             previous.status = Pathway.Status.ARCHIVED
-            _save(previous, actor)
+            save_with_history(previous, actor, validate=False)
             graph_cache_invalidate(previous.pk)
     pathway.status = Pathway.Status.PUBLISHED
     pathway.published_at = now
     pathway.published_by = actor
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     graph_cache_invalidate(pathway.pk)
     return pathway
 
@@ -197,7 +193,7 @@ def pathway_archive(*, actor, pathway: Pathway) -> Pathway:
     if pathway.status != Pathway.Status.PUBLISHED:
         raise Conflict("Only a published version can be archived.", code="pathway_not_published")
     pathway.status = Pathway.Status.ARCHIVED
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     graph_cache_invalidate(pathway.pk)
     return pathway
 
@@ -255,7 +251,7 @@ def pathway_new_version(*, actor, pathway: Pathway) -> Pathway:
         description=source.description,
         version=max(p.version for p in family) + 1,
     )
-    _save(copy, actor)
+    save_with_history(copy, actor, validate=False)
     _copy_graph(source=source, target=copy, actor=actor)
     return copy
 
@@ -300,7 +296,7 @@ def step_add(
     if PathwayStep.objects.filter(pathway=pathway, key=key).exists():
         raise Conflict(f"The key {key!r} is taken in this pathway.", code="duplicate_key", field="key")
     step = PathwayStep(pathway=pathway, service=service, is_entry=is_entry, key=key, x=x, y=y)
-    _save(step, actor)
+    save_with_history(step, actor, validate=False)
     return step
 
 
@@ -322,7 +318,7 @@ def step_update(*, actor, step: PathwayStep, **fields) -> PathwayStep:
             )
     for name, value in fields.items():
         setattr(step, name, value)
-    _save(step, actor)
+    save_with_history(step, actor, validate=False)
     return step
 
 
@@ -402,7 +398,7 @@ def link_add(
         note=_clean_note(note),
         key=key,
     )
-    _save(link, actor)
+    save_with_history(link, actor, validate=False)
     return link
 
 
@@ -427,7 +423,7 @@ def link_update(*, actor, link: PathwayLink, **fields) -> PathwayLink:
     _check_steps(pathway, fields.get("from_step", link.from_step), fields.get("to_step", link.to_step))
     for name, value in fields.items():
         setattr(link, name, value)
-    _save(link, actor)
+    save_with_history(link, actor, validate=False)
     return link
 
 
@@ -624,7 +620,7 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     pathway.name = name.strip()
     pathway.theme = head["theme"]
     pathway.description = head.get("description") or ""
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     new_steps = {
         key: PathwayStep(
             pathway=pathway,

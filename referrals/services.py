@@ -16,6 +16,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
@@ -438,8 +439,7 @@ def _create_referral(
         restricted=psea,
         assigned_to=_focal_point_of(receiving.id) if psea else None,
     )
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _grant(referral, psea=psea, sending_users=sending_users)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
     _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
@@ -523,8 +523,7 @@ def referral_transition(
         referral.outcome_note = note
     previous = referral.status
     referral.status = target
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _event(
         referral,
         EVENT_FOR_ACTION[action],
@@ -581,8 +580,7 @@ def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = F
         for user in (caseworker, actor):
             for perm in ("view_referral", "respond_referral"):
                 assign_perm(f"referrals.{perm}", user, referral)
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _event(
         referral,
         ReferralEvent.Kind.ASSIGNED,
@@ -736,8 +734,7 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
         referral.reason_note = ""
         referral.outcome_note = ""
         referral.payload_erased_at = now
-        referral._history_user = actor
-        referral.save()
+        save_with_history(referral, actor, validate=False)
         if previous != referral.status:
             _event(referral, kind, actor=actor, from_status=previous, reason_code="consent_withdrawn")
         _event(referral, ReferralEvent.Kind.PAYLOAD_ERASED, actor=actor, from_status=referral.status)
@@ -792,8 +789,7 @@ def on_focal_point_handed_over(*, organisation, previous, new, actor) -> None:
             ReferralUserObjectPermission.objects.filter(content_object=referral, user=previous).delete()
         if psea and referral.assigned_to_id == previous.pk:
             referral.assigned_to = new
-            referral._history_user = actor
-            referral.save(update_fields=["assigned_to", "updated_at"])
+            save_with_history(referral, actor, validate=False, update_fields=["assigned_to", "updated_at"])
 
 
 def on_person_erased(*, person, actor) -> None:
