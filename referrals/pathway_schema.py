@@ -10,7 +10,7 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
-from graphql_relay import from_global_id, to_global_id
+from graphql_relay import to_global_id
 
 from common.connections import (
     CountedConnection,
@@ -21,6 +21,7 @@ from common.connections import (
     prefetch_for_page,
 )
 from common.errors import NotFound, ServiceError
+from common.graphql_ids import decode_global_id, require_global_id
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from referrals.conditions import describe
@@ -149,16 +150,6 @@ class EligibilityProfileInput(graphene.InputObjectType):
     is_minor = graphene.Boolean()
 
 
-def _decode(global_id: str, expected: str) -> str:
-    try:
-        kind, raw = from_global_id(global_id)
-    except Exception as exc:  # malformed base64 or separator
-        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"}) from exc
-    if kind != expected or not raw:
-        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"})
-    return raw
-
-
 def _profile(profile) -> dict:
     return {key: value for key, value in dict(profile or {}).items() if value is not None}
 
@@ -166,7 +157,9 @@ def _profile(profile) -> dict:
 def _service(info, global_id):
     try:
         service = (
-            service_list_visible(user=info.context.user).filter(pk=_decode(global_id, "Service")).first()
+            service_list_visible(user=info.context.user)
+            .filter(pk=require_global_id(global_id, "Service"))
+            .first()
         )
     except (ValueError, DjangoValidationError):
         service = None
@@ -177,7 +170,7 @@ def _service(info, global_id):
 
 def _pathway(info, global_id):
     try:
-        return pathway_get_visible(user=info.context.user, pathway_id=_decode(global_id, "Pathway"))
+        return pathway_get_visible(user=info.context.user, pathway_id=require_global_id(global_id, "Pathway"))
     except NotFound as exc:
         raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
 
@@ -228,10 +221,12 @@ class PathwayQueries(graphene.ObjectType):
         return connection
 
     def resolve_pathway(self, info, id):
+        raw = decode_global_id(id, "Pathway")
+        if raw is None:
+            return None
         try:
-            raw = _decode(id, "Pathway")
             return with_steps_and_links(pathway_list_visible(user=info.context.user)).filter(pk=raw).first()
-        except (GraphQLError, ValueError, DjangoValidationError):
+        except (ValueError, DjangoValidationError):
             return None
 
     def resolve_next_steps(self, info, pathway, service, profile=None):
