@@ -9,8 +9,8 @@ import random
 import statistics
 import time
 
-from referrals import graph
-from referrals.graph import Link, PathwayData, PathwayGraph, ServiceState, Step
+from pathways import drawing, graph
+from pathways.graph import Link, PathwayData, PathwayGraph, ServiceState, Step
 
 STEPS = 2_000
 LINKS = 10_000
@@ -148,8 +148,8 @@ def run() -> dict:
 
     for label, function in [
         ("validate", lambda: graph.validate(data, states)),
-        ("export svg", lambda: graph.export_svg(data, states)),
-        ("export graphml", lambda: graph.export_graphml(data, states)),
+        ("export svg", lambda: drawing.export_svg(data, states)),
+        ("export graphml", lambda: drawing.export_graphml(data, states)),
     ]:
         _line(label, _timed(function, [()] * 3))
     return results

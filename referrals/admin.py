@@ -12,8 +12,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.errors import ServiceError
 from partners.selectors import is_platform_admin
+from pathways.conditions import describe
 from referrals import pathway_services as services
-from referrals.conditions import describe
 from referrals.models import InformationGiven, Notification, Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import pathway_export, pathway_problems
 
@@ -119,7 +119,7 @@ class PathwayAdmin(_PlatformAdminOnly, SimpleHistoryAdmin):
             "opts": self.model._meta,
             "original": pathway,
             "title": f"{pathway.name} — version {pathway.version} ({pathway.get_status_display()})",
-            # the drawing escapes every name it contains (referrals.graph.export_svg)
+            # the drawing escapes every name it contains (pathways.drawing.export_svg)
             "svg": mark_safe(pathway_export(pathway=pathway, export_format="svg")),  # noqa: S308
             "errors": [p for p in problems if p.severity == "error"],
             "infos": [p for p in problems if p.severity == "info"],

@@ -11,7 +11,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from consent.fields import EncryptedJSONField, EncryptedTextField
-from referrals.conditions import ConditionError, validate_condition
+from pathways.conditions import ConditionError, validate_condition
 
 # Pathways ----------------------------------------------------------------------------------
 # A pathway is a versioned directed graph of services. Versions of one pathway share a

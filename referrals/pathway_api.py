@@ -14,8 +14,8 @@ from common.errors import NotFound, ServiceError
 from common.serializers import StrictSerializer
 from partners.models import Operation, Service
 from partners.selectors import service_list_visible
+from pathways.conditions import PROFILE_FIELDS, describe
 from referrals import pathway_services as services
-from referrals.conditions import PROFILE_FIELDS, describe
 from referrals.models import Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import (
     EXPORT_FORMATS,

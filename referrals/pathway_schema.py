@@ -24,7 +24,7 @@ from common.errors import NotFound, ServiceError
 from common.graphql_ids import decode_global_id, require_global_id
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
-from referrals.conditions import describe
+from pathways.conditions import describe
 from referrals.models import Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import (
     links_prefetch,

@@ -18,8 +18,8 @@ from common.errors import Conflict, PermissionDenied, ServiceError
 from common.saving import save_with_history
 from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
-from referrals import graph
-from referrals.conditions import ConditionError, condition_problems, validate_condition
+from pathways import drawing, graph
+from pathways.conditions import ConditionError, condition_problems, validate_condition
 from referrals.models import Pathway, PathwayLink, PathwayStep
 from referrals.pathway_selectors import graph_cache_invalidate, pathway_problems
 
@@ -478,10 +478,10 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     if not isinstance(document, Mapping):
         raise ServiceError("The document is a JSON object.", code="invalid_pathway_document")
     problems.unknown("", document, _DOCUMENT_KEYS)
-    if document.get("format", graph.EXPORT_FORMAT) != graph.EXPORT_FORMAT:
-        problems.add("format", "unknown_format", f"expected {graph.EXPORT_FORMAT!r}.")
-    if document.get("format_version", graph.EXPORT_FORMAT_VERSION) != graph.EXPORT_FORMAT_VERSION:
-        problems.add("format_version", "unknown_format_version", f"expected {graph.EXPORT_FORMAT_VERSION}.")
+    if document.get("format", drawing.EXPORT_FORMAT) != drawing.EXPORT_FORMAT:
+        problems.add("format", "unknown_format", f"expected {drawing.EXPORT_FORMAT!r}.")
+    if document.get("format_version", drawing.EXPORT_FORMAT_VERSION) != drawing.EXPORT_FORMAT_VERSION:
+        problems.add("format_version", "unknown_format_version", f"expected {drawing.EXPORT_FORMAT_VERSION}.")
     head = document.get("pathway")
     steps = document.get("steps")
     links = document.get("links", [])
