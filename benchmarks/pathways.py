@@ -2,7 +2,7 @@
 
 The graph is built once, as the per-process cache does for a published version; each question
 then runs on the cached graph with the services' current state passed in, as
-``referrals.pathway_selectors`` does after its one database query. Pure Python, no database.
+``pathways.selectors`` does after its one database query. Pure Python, no database.
 """
 
 import random

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "hub",
     "partners",
     "consent",
+    "pathways",
     "referrals",
 ]
 

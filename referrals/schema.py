@@ -31,9 +31,9 @@ from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible
 from partners.vocabulary import DISCLOSURE_FIELDS
+from pathways.schema import PathwayStepType, PathwayType
 from referrals import services
 from referrals.models import PathwayLink, Referral, ReferralEvent
-from referrals.pathway_schema import PathwayStepType, PathwayType
 from referrals.selectors import (
     overdue_filter,
     permission_checker,

@@ -20,6 +20,7 @@ from common.saving import save_with_history
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
+from pathways.selectors import link_admits, pathway_alternatives, published_link_get
 from referrals.disclosure import disclosure_for
 from referrals.models import (
     AccessLog,
@@ -32,7 +33,6 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
-from referrals.pathway_selectors import link_admits, pathway_alternatives, published_link_get
 from referrals.selectors import referral_get_visible
 
 S = Referral.Status

@@ -167,7 +167,7 @@ from referrals.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
 
 
 class PathwayFactory(factory.django.DjangoModelFactory):
-    """A draft pathway; build published ones through ``referrals.pathway_services.pathway_publish``."""
+    """A draft pathway; build published ones through ``pathways.services.pathway_publish``."""
 
     class Meta:
         model = Pathway

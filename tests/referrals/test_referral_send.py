@@ -217,7 +217,7 @@ def test_receiver_that_cannot_answer_is_refused(world, breakage, code):
 
 
 def test_service_not_accepting_is_refused_with_alternatives(world):
-    from referrals.pathway_services import link_add, pathway_create, pathway_publish, step_add
+    from pathways.services import link_add, pathway_create, pathway_publish, step_add
     from tests.factories import PlatformAdminFactory
 
     admin = PlatformAdminFactory()

@@ -1,6 +1,6 @@
 """GraphQL (read only) for pathways: ``pathways``, ``pathway``, ``nextSteps``, ``alternatives``.
 
-Visibility comes from ``pathway_selectors``: partners see published versions only; a draft's id
+Visibility comes from ``pathways.selectors``: partners see published versions only; a draft's id
 resolves to null exactly like an id that does not exist.
 """
 
@@ -25,8 +25,7 @@ from common.graphql_ids import decode_global_id, require_global_id
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from pathways.conditions import describe
-from referrals.models import Pathway, PathwayLink, PathwayStep
-from referrals.pathway_selectors import (
+from pathways.selectors import (
     links_prefetch,
     pathway_alternatives,
     pathway_get_visible,
@@ -35,6 +34,7 @@ from referrals.pathway_selectors import (
     steps_prefetch,
     with_steps_and_links,
 )
+from referrals.models import Pathway, PathwayLink, PathwayStep
 
 PathwayThemeEnum = graphene.Enum.from_enum(Pathway.Theme, name="PathwayTheme")
 PathwayStatusEnum = graphene.Enum.from_enum(Pathway.Status, name="PathwayStatus")

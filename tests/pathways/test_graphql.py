@@ -3,7 +3,7 @@
 import pytest
 from graphql_relay import to_global_id
 
-from referrals import pathway_services
+from pathways import services as pathway_services
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from referrals import pathway_services
+from pathways import services as pathway_services
 from referrals.models import Pathway, PathwayLink
 
 pytestmark = pytest.mark.django_db

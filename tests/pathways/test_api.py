@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from referrals import pathway_services
+from pathways import services as pathway_services
 from referrals.models import Pathway
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from common.errors import ServiceError
 from partners.models import Operation
-from referrals import pathway_services
+from pathways import services
 from referrals.models import Pathway
 
 PATHWAYS_FILE = Path(settings.BASE_DIR) / "fixtures" / "pathways.json"
@@ -31,11 +31,11 @@ def load_demo_pathways(
         name = document["pathway"]["name"]
         if Pathway.objects.filter(operation=operation, name=name).exists():
             continue
-        pathway = pathway_services.pathway_import(actor=actor, document=document, operation=operation)
+        pathway = services.pathway_import(actor=actor, document=document, operation=operation)
         problems: list = []
         try:
             with transaction.atomic():
-                pathway = pathway_services.pathway_publish(actor=actor, pathway=pathway)
+                pathway = services.pathway_publish(actor=actor, pathway=pathway)
         except ServiceError as exc:
             problems = exc.extra.get("problems", [])
         results.append((pathway, problems))
