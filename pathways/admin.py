@@ -14,8 +14,8 @@ from common.errors import ServiceError
 from partners.selectors import is_platform_admin
 from pathways import services
 from pathways.conditions import describe
+from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import pathway_export, pathway_problems
-from referrals.models import Pathway, PathwayLink, PathwayStep
 
 
 def _editable(obj) -> bool:
@@ -96,7 +96,7 @@ class PathwayAdmin(_PlatformAdminOnly, SimpleHistoryAdmin):
         drawing = path(
             "<uuid:object_id>/drawing/",
             self.admin_site.admin_view(self.drawing_view),
-            name="referrals_pathway_drawing",
+            name="pathways_pathway_drawing",
         )
         return [drawing, *super().get_urls()]
 
@@ -106,7 +106,7 @@ class PathwayAdmin(_PlatformAdminOnly, SimpleHistoryAdmin):
             return ""
         return format_html(
             '<a href="{}">Drawing and validation</a>',
-            reverse("admin:referrals_pathway_drawing", args=[pathway.pk]),
+            reverse("admin:pathways_pathway_drawing", args=[pathway.pk]),
         )
 
     def drawing_view(self, request, object_id):

@@ -16,6 +16,7 @@ from partners.models import Operation, Service
 from partners.selectors import service_list_visible
 from pathways import services
 from pathways.conditions import PROFILE_FIELDS, describe
+from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import (
     EXPORT_FORMATS,
     Offer,
@@ -28,7 +29,6 @@ from pathways.selectors import (
     pathway_route,
     with_steps_and_links,
 )
-from referrals.models import Pathway, PathwayLink, PathwayStep
 
 # Output ------------------------------------------------------------------------------------
 

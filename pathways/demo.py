@@ -12,7 +12,7 @@ from django.db import transaction
 from common.errors import ServiceError
 from partners.models import Operation
 from pathways import services
-from referrals.models import Pathway
+from pathways.models import Pathway
 
 PATHWAYS_FILE = Path(settings.BASE_DIR) / "fixtures" / "pathways.json"
 

@@ -25,6 +25,7 @@ from common.graphql_ids import decode_global_id, require_global_id
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
 from pathways.conditions import describe
+from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import (
     links_prefetch,
     pathway_alternatives,
@@ -34,7 +35,6 @@ from pathways.selectors import (
     steps_prefetch,
     with_steps_and_links,
 )
-from referrals.models import Pathway, PathwayLink, PathwayStep
 
 PathwayThemeEnum = graphene.Enum.from_enum(Pathway.Theme, name="PathwayTheme")
 PathwayStatusEnum = graphene.Enum.from_enum(Pathway.Status, name="PathwayStatus")

@@ -20,7 +20,7 @@ from partners.models import Membership, Organisation, Service
 from partners.selectors import is_platform_admin
 from pathways import drawing, graph
 from pathways.conditions import ConditionError, condition_matches, validate_profile
-from referrals.models import Pathway, PathwayLink, PathwayStep
+from pathways.models import Pathway, PathwayLink, PathwayStep
 
 # Visibility --------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
 from pathways import drawing, graph
 from pathways.conditions import ConditionError, condition_problems, validate_condition
+from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import graph_cache_invalidate, pathway_problems
-from referrals.models import Pathway, PathwayLink, PathwayStep
 
 KEY_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 PATHWAY_EDITABLE_FIELDS = ("name", "theme", "description")

@@ -29,9 +29,10 @@ from consent.models import Person
 from consent.selectors import consent_list_visible, person_list_visible
 from partners.api import OrganisationRefSerializer
 from partners.selectors import membership_active, service_list_visible
+from pathways.models import PathwayLink
 from referrals import services
 from referrals.fhir import REASON_EVENTS, referral_bundle
-from referrals.models import AccessLog, InformationGiven, PathwayLink, Referral, ReferralEvent
+from referrals.models import AccessLog, InformationGiven, Referral, ReferralEvent
 from referrals.selectors import (
     access_log_of,
     events_of,

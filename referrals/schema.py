@@ -31,9 +31,10 @@ from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible
 from partners.vocabulary import DISCLOSURE_FIELDS
+from pathways.models import PathwayLink
 from pathways.schema import PathwayStepType, PathwayType
 from referrals import services
-from referrals.models import PathwayLink, Referral, ReferralEvent
+from referrals.models import Referral, ReferralEvent
 from referrals.selectors import (
     overdue_filter,
     permission_checker,

@@ -20,14 +20,13 @@ from common.saving import save_with_history
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
+from pathways.models import Pathway, PathwayLink
 from pathways.selectors import link_admits, pathway_alternatives, published_link_get
 from referrals.disclosure import disclosure_for
 from referrals.models import (
     AccessLog,
     InformationGiven,
     Notification,
-    Pathway,
-    PathwayLink,
     Referral,
     ReferralEvent,
     ReferralGroupObjectPermission,

@@ -163,7 +163,7 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
 
 # Pathways ----------------------------------------------------------------------------------
 # (imported here, at the end, so the partners factories above stay untouched)
-from referrals.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
+from pathways.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
 
 
 class PathwayFactory(factory.django.DjangoModelFactory):

@@ -12,8 +12,8 @@ from hub.local_state import BASE_DIR
 from partners.demo import load_directory
 from partners.models import Organisation, Service
 from pathways.demo import load_demo_pathways
+from pathways.models import Pathway
 from pathways.selectors import graph_cache_clear
-from referrals.models import Pathway
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -7,7 +7,7 @@ import networkx as nx
 import pytest
 
 from pathways import services as pathway_services
-from referrals.models import Pathway
+from pathways.models import Pathway
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,12 @@
 import pytest
 
 from partners import services as partner_services
+from pathways.models import Pathway
 from pathways.selectors import (
     pathway_alternatives,
     pathway_next_steps,
     pathway_route,
 )
-from referrals.models import Pathway
 
 pytestmark = pytest.mark.django_db
 

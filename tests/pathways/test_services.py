@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from common.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership
 from pathways import services
+from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import (
     graph_cache_clear,
     link_admits,
@@ -20,7 +21,6 @@ from pathways.selectors import (
     pathway_problems,
     published_link_get,
 )
-from referrals.models import Pathway, PathwayLink, PathwayStep
 from tests.factories import (
     OperationFactory,
     PathwayStepFactory,
@@ -344,8 +344,8 @@ def test_import_reports_every_problem_of_the_document(platform_admin, small):
 @pytest.mark.parametrize("note", ["x" * 501, 42, ["a"]])
 def test_link_note_that_is_too_long_or_not_text_is_refused_not_cut(note):
     from common.errors import ServiceError
+    from pathways.models import PathwayLink
     from pathways.services import link_add, pathway_create, step_add
-    from referrals.models import PathwayLink
     from tests.factories import OperationFactory, PlatformAdminFactory, ServiceFactory
 
     admin = PlatformAdminFactory()
