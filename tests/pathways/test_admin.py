@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from pathways import services as pathway_services
+from pathways import services
 from pathways.models import Pathway, PathwayLink
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,8 @@ def test_the_drawing_page_shows_the_svg_and_information_problems(admin_client_fo
 
 
 def test_the_drawing_page_lists_the_problems_of_a_draft(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
-    pathway_services.link_remove(actor=demo.admin, link=draft.links.get(key="l1"))
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
+    services.link_remove(actor=demo.admin, link=draft.links.get(key="l1"))
     html = admin_client_for.get(reverse("admin:pathways_pathway_drawing", args=[draft.pk])).content.decode()
     assert "problems to fix before publishing" in html
     assert html.count("<code>unreachable_step</code>") == 5
@@ -47,8 +47,8 @@ def test_a_published_pathway_cannot_be_changed_in_the_admin(admin_client_for, de
 
 
 def test_publish_action_goes_through_validation(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
-    pathway_services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=False)
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
+    services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=False)
     changelist = reverse("admin:pathways_pathway_changelist")
     response = admin_client_for.post(
         changelist, {"action": "publish", "_selected_action": [draft.pk]}, follow=True
@@ -56,14 +56,14 @@ def test_publish_action_goes_through_validation(admin_client_for, demo):
     assert "no entry step" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == Pathway.Status.DRAFT
-    pathway_services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=True)
+    services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=True)
     admin_client_for.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == Pathway.Status.PUBLISHED
 
 
 def test_a_link_with_an_unknown_condition_key_is_refused_by_the_admin_form(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["resettlement"])
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["resettlement"])
     steps = list(draft.steps.order_by("key"))
     links = list(draft.links.order_by("key"))
     data = {
