@@ -475,6 +475,23 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     """
     _require_platform_admin(actor)
     problems = _Problems()
+    head, steps, links = _import_document(document, problems)
+    if operation is None:
+        operation = _import_operation(head)
+    step_rows = _import_steps(steps, operation, problems)
+    link_rows = _import_links(links, step_rows, problems)
+    _refuse_problems(problems)
+    pathway = _import_version(operation, head["name"])
+    pathway.name = head["name"].strip()
+    pathway.theme = head["theme"]
+    pathway.description = head.get("description") or ""
+    save_with_history(pathway, actor, validate=False)
+    _import_graph(pathway, step_rows, link_rows, actor)
+    return pathway
+
+
+def _import_document(document, problems: _Problems) -> tuple[Mapping, list, list]:
+    """The document's envelope and its ``pathway`` head; a document of the wrong shape stops here."""
     if not isinstance(document, Mapping):
         raise ServiceError("The document is a JSON object.", code="invalid_pathway_document")
     problems.unknown("", document, _DOCUMENT_KEYS)
@@ -501,15 +518,23 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     name = head.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         problems.add("pathway.name", "invalid_name", "a name of 1 to 200 characters.")
-    if operation is None:
-        operation = Operation.objects.filter(name=head.get("operation")).first()
-        if operation is None:
-            raise ServiceError(
-                f"Unknown operation {head.get('operation')!r}.",
-                code="unknown_operation",
-                field="pathway.operation",
-            )
+    return head, steps, links
 
+
+def _import_operation(head: Mapping) -> Operation:
+    """The operation the document names, when the caller gives none."""
+    operation = Operation.objects.filter(name=head.get("operation")).first()
+    if operation is None:
+        raise ServiceError(
+            f"Unknown operation {head.get('operation')!r}.",
+            code="unknown_operation",
+            field="pathway.operation",
+        )
+    return operation
+
+
+def _import_steps(steps: list, operation: Operation, problems: _Problems) -> dict[str, tuple[Service, dict]]:
+    """Each well-formed step by key, with its service found in the operation."""
     services = list(Service.objects.filter(organisation__operation=operation).select_related("organisation"))
     by_id = {str(service.id): service for service in services}
     by_name = {(service.organisation.acronym, service.name): service for service in services}
@@ -556,7 +581,11 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             problems.add(where, "invalid_step", "entry is true/false; x and y are numbers or null.")
             continue
         step_rows[key] = (service, item)
+    return step_rows
 
+
+def _import_links(links: list, step_rows: Mapping[str, tuple[Service, dict]], problems: _Problems) -> list:
+    """The links with a unique key; their ends, condition, preference and note are checked too."""
     link_rows = []
     link_keys: set[str] = set()
     for index, item in enumerate(links):
@@ -592,6 +621,10 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             problems.add(f"{where}.note", "invalid_note", f"at most {MAX_NOTE} characters.")
         link_rows.append(item)
+    return link_rows
+
+
+def _refuse_problems(problems: _Problems) -> None:
     if problems:
         raise ServiceError(
             f"The document has {len(problems)} problem(s): " + "; ".join(p["message"] for p in problems[:5]),
@@ -599,28 +632,27 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             extra={"problems": list(problems)},
         )
 
+
+def _import_version(operation: Operation, name: str) -> Pathway:
+    """The next version of the operation's pathway of that name, or version 1 of a new pathway."""
     existing = (
         Pathway.objects.select_for_update()
         .filter(operation=operation, name__iexact=name.strip())
         .order_by("-version")
     )
     latest = existing.first()
-    if latest is not None:
-        if existing.filter(status=Pathway.Status.DRAFT).exists():
-            raise Conflict(
-                f"{name!r} already has a draft version; edit or delete it first.", code="draft_exists"
-            )
-        pathway = Pathway(
-            family=latest.family,
-            version=existing.aggregate(top=Max("version"))["top"] + 1,
-            operation=operation,
-        )
-    else:
-        pathway = Pathway(operation=operation)
-    pathway.name = name.strip()
-    pathway.theme = head["theme"]
-    pathway.description = head.get("description") or ""
-    save_with_history(pathway, actor, validate=False)
+    if latest is None:
+        return Pathway(operation=operation)
+    if existing.filter(status=Pathway.Status.DRAFT).exists():
+        raise Conflict(f"{name!r} already has a draft version; edit or delete it first.", code="draft_exists")
+    return Pathway(
+        family=latest.family,
+        version=existing.aggregate(top=Max("version"))["top"] + 1,
+        operation=operation,
+    )
+
+
+def _import_graph(pathway: Pathway, step_rows: Mapping, link_rows: list, actor) -> None:
     new_steps = {
         key: PathwayStep(
             pathway=pathway,
@@ -649,4 +681,3 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
         PathwayLink,
         default_user=actor,
     )
-    return pathway
