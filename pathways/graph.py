@@ -194,28 +194,39 @@ def _open_to(states: Mapping[str, ServiceState] | None, service_id: str, profile
 def validate(data: PathwayData, states: Mapping[str, ServiceState] | None = None) -> list[Problem]:
     """Every problem of a pathway at once, errors first; ``info`` problems do not block publishing."""
     pg = PathwayGraph(data)
-    graph = pg.graph
-    steps = pg.steps
     states = states or {}
-    problems: list[Problem] = []
+    problems = [
+        *_reachability_problems(pg),
+        *_inactive_entry_problems(pg, states),
+        *_link_problems(pg, states),
+        *_duplicate_link_problems(pg),
+        *_cycle_problems(pg),
+        *_not_accepting_problems(pg, states),
+    ]
+    problems.sort(key=lambda problem: problem.severity != "error")
+    return problems
 
+
+def _reachability_problems(pg: PathwayGraph) -> list[Problem]:
     if not pg.entries:
-        problems.append(Problem("no_entry_step", "The pathway has no entry step."))
-    else:
-        reachable = set(pg.entries)
-        for entry in pg.entries:
-            reachable |= nx.descendants(graph, entry)
-        for step in data.steps:
-            if step.id not in reachable:
-                problems.append(
-                    Problem(
-                        "unreachable_step",
-                        f"{_name(step)} cannot be reached from any entry step.",
-                        step_ids=(step.id,),
-                    )
-                )
+        return [Problem("no_entry_step", "The pathway has no entry step.")]
+    reachable = set(pg.entries)
+    for entry in pg.entries:
+        reachable |= nx.descendants(pg.graph, entry)
+    return [
+        Problem(
+            "unreachable_step",
+            f"{_name(step)} cannot be reached from any entry step.",
+            step_ids=(step.id,),
+        )
+        for step in pg.data.steps
+        if step.id not in reachable
+    ]
 
-    for step in data.steps:
+
+def _inactive_entry_problems(pg: PathwayGraph, states: Mapping[str, ServiceState]) -> list[Problem]:
+    problems = []
+    for step in pg.data.steps:
         state = states.get(step.service_id)
         if state is not None and step.is_entry and not state.is_active:
             problems.append(
@@ -223,10 +234,14 @@ def validate(data: PathwayData, states: Mapping[str, ServiceState] | None = None
                     "inactive_entry_service", f"Entry step {_name(step)} is inactive.", step_ids=(step.id,)
                 )
             )
+    return problems
 
-    by_pair: dict[tuple[str, str], list[Link]] = defaultdict(list)
-    for link in data.links:
-        source, target = steps.get(link.source), steps.get(link.target)
+
+def _link_problems(pg: PathwayGraph, states: Mapping[str, ServiceState]) -> list[Problem]:
+    """What is wrong with each link on its own: its ends, the services it leads to, its condition."""
+    problems = []
+    for link in pg.data.links:
+        source, target = pg.steps.get(link.source), pg.steps.get(link.target)
         if source is None or target is None:
             problems.append(
                 Problem(
@@ -234,7 +249,6 @@ def validate(data: PathwayData, states: Mapping[str, ServiceState] | None = None
                 )
             )
             continue
-        by_pair[link.source, link.target].append(link)
         if link.source == link.target:
             problems.append(
                 Problem(
@@ -274,33 +288,48 @@ def validate(data: PathwayData, states: Mapping[str, ServiceState] | None = None
                     link_ids=(link.id,),
                 )
             )
+    return problems
 
-    for (source, target), links in by_pair.items():
-        if len(links) > 1:
-            problems.append(
-                Problem(
-                    "duplicate_link",
-                    f"{len(links)} links go from {_name(steps[source])} to {_name(steps[target])}; "
-                    'combine their conditions with "any".',
-                    step_ids=(source, target),
-                    link_ids=tuple(link.id for link in links),
-                )
-            )
 
-    for component in nx.strongly_connected_components(graph):
+def _duplicate_link_problems(pg: PathwayGraph) -> list[Problem]:
+    by_pair: dict[tuple[str, str], list[Link]] = defaultdict(list)
+    for link in pg.data.links:
+        if link.source in pg.steps and link.target in pg.steps:
+            by_pair[link.source, link.target].append(link)
+    return [
+        Problem(
+            "duplicate_link",
+            f"{len(links)} links go from {_name(pg.steps[source])} to {_name(pg.steps[target])}; "
+            'combine their conditions with "any".',
+            step_ids=(source, target),
+            link_ids=tuple(link.id for link in links),
+        )
+        for (source, target), links in by_pair.items()
+        if len(links) > 1
+    ]
+
+
+def _cycle_problems(pg: PathwayGraph) -> list[Problem]:
+    problems = []
+    for component in nx.strongly_connected_components(pg.graph):
         if len(component) > 1:
-            members = sorted(component, key=lambda step_id: steps[step_id].key)
+            members = sorted(component, key=lambda step_id: pg.steps[step_id].key)
             problems.append(
                 Problem(
                     "cycle",
                     "A person can be referred back along: "
-                    + ", ".join(_name(steps[step_id]) for step_id in members)
+                    + ", ".join(_name(pg.steps[step_id]) for step_id in members)
                     + ".",
                     severity="info",
                     step_ids=tuple(members),
                 )
             )
-    for step in data.steps:
+    return problems
+
+
+def _not_accepting_problems(pg: PathwayGraph, states: Mapping[str, ServiceState]) -> list[Problem]:
+    problems = []
+    for step in pg.data.steps:
         state = states.get(step.service_id)
         if state is not None and state.is_active and not state.is_accepting:
             problems.append(
@@ -311,7 +340,6 @@ def validate(data: PathwayData, states: Mapping[str, ServiceState] | None = None
                     step_ids=(step.id,),
                 )
             )
-    problems.sort(key=lambda problem: problem.severity != "error")
     return problems
 
 
