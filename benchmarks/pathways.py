@@ -2,15 +2,15 @@
 
 The graph is built once, as the per-process cache does for a published version; each question
 then runs on the cached graph with the services' current state passed in, as
-``referrals.pathway_selectors`` does after its one database query. Pure Python, no database.
+``pathways.selectors`` does after its one database query. Pure Python, no database.
 """
 
 import random
 import statistics
 import time
 
-from referrals import graph
-from referrals.graph import Link, PathwayData, PathwayGraph, ServiceState, Step
+from pathways import drawing, graph
+from pathways.graph import Link, PathwayData, PathwayGraph, ServiceState, Step
 
 STEPS = 2_000
 LINKS = 10_000
@@ -148,8 +148,8 @@ def run() -> dict:
 
     for label, function in [
         ("validate", lambda: graph.validate(data, states)),
-        ("export svg", lambda: graph.export_svg(data, states)),
-        ("export graphml", lambda: graph.export_graphml(data, states)),
+        ("export svg", lambda: drawing.export_svg(data, states)),
+        ("export graphml", lambda: drawing.export_graphml(data, states)),
     ]:
         _line(label, _timed(function, [()] * 3))
     return results

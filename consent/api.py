@@ -12,6 +12,8 @@ from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common.errors import NotFound
+from common.serializers import StrictSerializer
 from consent import services
 from consent.crypto import registration_number_hash
 from consent.fhir import consent_to_fhir
@@ -31,8 +33,6 @@ from consent.selectors import (
     data_subject_request_list_visible,
     person_list_visible,
 )
-from partners.api import StrictSerializer
-from partners.errors import NotFound
 from partners.models import Location
 
 # Persons -----------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.errors import Conflict
 from consent.fields import EncryptedDateField, EncryptedJSONField, EncryptedTextField
-from partners.errors import Conflict
 from partners.models import Location, Organisation, ServiceCategory
 from partners.vocabulary import DISCLOSURE_FIELDS
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from consent import cascade
 from consent.crypto import registration_number_hash
 from consent.fields import encrypted_fields
@@ -27,10 +29,8 @@ from consent.models import (
     age_band_for,
     age_on,
 )
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Location, Membership, Organisation, ServiceCategory
 from partners.selectors import membership_active
-from partners.services import save_validated
 from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
 
 JUSTIFICATION_MIN_LENGTH = 30
@@ -93,9 +93,6 @@ def _require_writer(actor, organisation: Organisation) -> Membership:
     return membership
 
 
-_save = save_validated
-
-
 # Persons -----------------------------------------------------------------------------------
 
 
@@ -148,7 +145,7 @@ def _clean_person_fields(person: Person, fields: dict, organisation: Organisatio
 def _save_person(person: Person, actor) -> None:
     try:
         with transaction.atomic():
-            _save(person, actor)
+            save_with_history(person, actor)
     except IntegrityError as exc:
         raise Conflict(
             "A person with this registration number is already registered.",
@@ -420,7 +417,7 @@ def consent_create(*, actor, person: Person, **data) -> ConsentRecord:
     # lock the person: an erasure running at the same time must not leave a fresh consent behind
     person = Person.objects.select_for_update().get(pk=person.pk)
     record = _build_record(actor=actor, person=person, data=data)
-    _save(record, actor)
+    save_with_history(record, actor)
     return record
 
 
@@ -448,8 +445,8 @@ def consent_new_version(*, actor, previous: ConsentRecord, **changes) -> Consent
     record.supersedes = previous
     previous.status = ConsentRecord.Status.SUPERSEDED
     previous.superseded_at = timezone.now()
-    _save(previous, actor, update_fields=["status", "superseded_at"])
-    _save(record, actor)
+    save_with_history(previous, actor, update_fields=["status", "superseded_at"])
+    save_with_history(record, actor)
     # a narrower scope is a partial withdrawal: what rests on the old scope and is no longer
     # covered must go the way of a withdrawn consent, in this same transaction
     cascade.run_scope_change_handlers(previous=previous, record=record, actor=actor)
@@ -478,7 +475,7 @@ def consent_withdraw(*, actor, record: ConsentRecord, channel: str, reason: str 
     record.withdrawn_by = actor
     record.withdrawal_channel = channel
     record.withdrawal_reason = (reason or "").strip()
-    _save(
+    save_with_history(
         record,
         actor,
         update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_channel", "withdrawal_reason"],
@@ -535,7 +532,7 @@ def data_subject_request_create(
         details=(details or "").strip(),
         recorded_by=actor,
     )
-    _save(request, actor)
+    save_with_history(request, actor)
     return request
 
 
@@ -570,7 +567,7 @@ def data_subject_request_complete(
     request.handler = actor
     request.closed_at = timezone.now()
     request.outcome = (outcome or "").strip()
-    _save(request, actor, update_fields=["status", "handler", "closed_at", "outcome"])
+    save_with_history(request, actor, update_fields=["status", "handler", "closed_at", "outcome"])
     export = None
     if kind == DataSubjectRequest.Kind.ACCESS:
         export = person_export(person=request.person, actor=actor)
@@ -590,7 +587,7 @@ def data_subject_request_reject(*, actor, request: DataSubjectRequest, outcome: 
     request.handler = actor
     request.closed_at = timezone.now()
     request.outcome = outcome.strip()
-    _save(request, actor, update_fields=["status", "handler", "closed_at", "outcome"])
+    save_with_history(request, actor, update_fields=["status", "handler", "closed_at", "outcome"])
     return request
 
 
@@ -710,15 +707,15 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     for name in Person.PERSONAL_FIELDS:
         setattr(person, name, None)
     person.erased_at = timezone.now()
-    _save(person, actor, update_fields=[*Person.PERSONAL_FIELDS, "erased_at", "updated_at"])
+    save_with_history(person, actor, update_fields=[*Person.PERSONAL_FIELDS, "erased_at", "updated_at"])
     for record in ConsentRecord.objects.filter(person=person):
         for name in ConsentRecord.PERSONAL_FIELDS:
             setattr(record, name, None)
-        _save(record, actor, update_fields=list(ConsentRecord.PERSONAL_FIELDS))
+        save_with_history(record, actor, update_fields=list(ConsentRecord.PERSONAL_FIELDS))
     for request in DataSubjectRequest.objects.filter(person=person):
         for name in DataSubjectRequest.PERSONAL_FIELDS:
             setattr(request, name, None)
-        _save(request, actor, update_fields=list(DataSubjectRequest.PERSONAL_FIELDS))
+        save_with_history(request, actor, update_fields=list(DataSubjectRequest.PERSONAL_FIELDS))
 
     _scrub_history(Person, id=person.pk)
     _scrub_history(ConsentRecord, person_id=person.pk)

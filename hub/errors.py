@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:

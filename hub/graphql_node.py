@@ -7,19 +7,19 @@ as another all answer null, exactly like an id that does not exist.
 import graphene
 from django.core.exceptions import ValidationError as DjangoValidationError
 from graphene import relay
-from graphql_relay import from_global_id
+
+from common.graphql_ids import split_global_id
 
 
 class NodeQueries(graphene.ObjectType):
     node = graphene.Field(relay.Node, id=graphene.ID(required=True), description="Any object by global id")
 
     def resolve_node(self, info, id):
-        try:
-            type_name, raw = from_global_id(id)
-        except Exception:  # malformed base64 or separator
+        parts = split_global_id(id)
+        if parts is None:
             return None
-        named = info.schema.get_type(type_name) if type_name and raw else None
-        graphene_type = getattr(named, "graphene_type", None)
+        type_name, raw = parts
+        graphene_type = getattr(info.schema.get_type(type_name), "graphene_type", None)
         if graphene_type is None or relay.Node not in getattr(graphene_type._meta, "interfaces", ()):
             return None
         try:

@@ -13,10 +13,10 @@ from graphene_django.views import GraphQLView
 from graphql import ExecutionResult, GraphQLError
 from rest_framework.exceptions import AuthenticationFailed
 
+from common.connections import MAX_PAGE_SIZE
+from common.errors import ServiceError
 from hub.auth import authenticate_api_request
 from hub.graphql_limits import validation_rules
-from partners.connections import MAX_PAGE_SIZE
-from partners.errors import ServiceError
 
 logger = logging.getLogger("hub.graphql")
 

@@ -4,7 +4,7 @@ import graphene
 
 from hub.graphql_node import NodeQueries
 from partners.schema import PartnerQueries
-from referrals.pathway_schema import PathwayQueries
+from pathways.schema import PathwayQueries
 from referrals.schema import ReferralMutations, ReferralQueries
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "hub",
     "partners",
     "consent",
+    "pathways",
     "referrals",
 ]
 
@@ -163,7 +164,7 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "consent.models.Channel",
         "ConsentRecordStatusEnum": "consent.models.ConsentRecord.Status",
         "DataSubjectRequestStatusEnum": "consent.models.DataSubjectRequest.Status",
-        "PathwayStatusEnum": "referrals.models.Pathway.Status",
+        "PathwayStatusEnum": "pathways.models.Pathway.Status",
         "ReferralStatusEnum": "referrals.models.Referral.Status",
         "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
         "AccessLogApiEnum": "referrals.models.AccessLog.Api",

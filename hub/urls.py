@@ -56,6 +56,7 @@ api_v1 = [
     path("auth/logoutall", LogoutAllView.as_view(), name="logoutall"),
     path("", include("partners.urls")),
     path("", include("consent.urls")),
+    path("", include("pathways.urls")),
     path("", include("referrals.urls")),
 ]
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.errors import ServiceError
 from partners import services
-from partners.errors import ServiceError
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 
 

@@ -9,8 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import PermissionDenied, ServiceError
+from common.serializers import StrictSerializer
 from partners import services
-from partners.errors import PermissionDenied, ServiceError
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -21,15 +22,6 @@ from partners.selectors import (
 )
 
 User = get_user_model()
-
-
-class StrictSerializer(serializers.Serializer):
-    """Input serializer that rejects fields it does not know instead of silently ignoring them."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict) and (unknown := set(data) - set(self.fields)):
-            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        return super().to_internal_value(data)
 
 
 # Me ----------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 from graphql import GraphQLError
-from graphql_relay import from_global_id
 
-from partners.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
+from common.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
+from common.graphql_ids import decode_global_id
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -91,7 +91,7 @@ class ServiceType(DjangoObjectType):
 
 def _location_id(value: str) -> uuid.UUID:
     """A `Location.id` as the API hands it out (a global id), or the bare UUID inside it."""
-    for candidate in (value, _unwrapped(value, "Location")):
+    for candidate in (value, decode_global_id(value, "Location")):
         try:
             return uuid.UUID(candidate)
         except (TypeError, ValueError, AttributeError):
@@ -102,14 +102,6 @@ def _location_id(value: str) -> uuid.UUID:
         "e.g. from `services { locations { id } }`.",
         extensions={"code": "invalid", "field": "location"},
     )
-
-
-def _unwrapped(value: str, kind: str) -> str | None:
-    try:
-        found, raw = from_global_id(value)
-    except Exception:  # malformed base64 or separator
-        return None
-    return raw if found == kind else None
 
 
 class ServiceConnection(CountedConnection):

@@ -7,8 +7,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from common.errors import Conflict, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from partners import hooks
-from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active
 from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
@@ -55,25 +56,6 @@ def _require_focal_point_of(actor, organisation: Organisation) -> None:
         )
 
 
-def save_validated(instance, actor, **kwargs) -> None:
-    """Save with the acting user in its history; a full save is validated first (a 400, not a 500).
-
-    Services of every app use it; ``update_fields`` saves skip validation (status columns only)."""
-    instance._history_user = actor
-    if "update_fields" not in kwargs:
-        try:
-            instance.full_clean()
-        except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            raise ServiceError(
-                "; ".join(messages), code="invalid", field=None if field == "__all__" else field
-            ) from exc
-    instance.save(**kwargs)
-
-
-_save = save_validated
-
-
 def _forget_membership_cache(user) -> None:
     if hasattr(user, "_active_membership_cache"):
         del user._active_membership_cache
@@ -111,7 +93,7 @@ def organisation_create(
         is_active=is_active,
     )
     organisation.group = Group.objects.create(name=f"organisation:{organisation.id}")
-    _save(organisation, actor)
+    save_with_history(organisation, actor)
     return organisation
 
 
@@ -123,7 +105,7 @@ def organisation_update(*, actor, organisation: Organisation, **fields) -> Organ
         raise ServiceError(f"Cannot change: {', '.join(sorted(unexpected))}.", code="field_not_editable")
     for key, value in fields.items():
         setattr(organisation, key, value)
-    _save(organisation, actor)
+    save_with_history(organisation, actor)
     return organisation
 
 
@@ -140,7 +122,7 @@ def organisation_record_dsa(
         )
     organisation.dsa_signed_on = signed_on
     organisation.dsa_expires_on = expires_on
-    _save(organisation, actor)
+    save_with_history(organisation, actor)
     return organisation
 
 
@@ -188,12 +170,12 @@ def focal_point_appoint(*, actor, organisation: Organisation, user) -> Membershi
         return current
     if current is not None:
         current.role = Membership.Role.CASEWORKER
-        _save(current, actor)
+        save_with_history(current, actor)
     membership = Membership.objects.filter(organisation=organisation, user=user, is_active=True).first()
     if membership is None:
         membership = Membership(organisation=organisation, user=user)
     membership.role = Membership.Role.FOCAL_POINT
-    _save(membership, actor)
+    save_with_history(membership, actor)
     user.groups.add(organisation.group)
     _forget_membership_cache(user)
     hooks.run_focal_point_handlers(
@@ -255,7 +237,7 @@ def member_add(
         username=username, email=email, first_name=first_name, last_name=last_name, password=password
     )
     membership = Membership(organisation=organisation, user=user, role=role)
-    _save(membership, actor)
+    save_with_history(membership, actor)
     user.groups.add(organisation.group)
     return membership
 
@@ -278,7 +260,7 @@ def membership_set_role(*, actor, membership: Membership, role: str) -> Membersh
             field="role",
         )
     membership.role = role
-    _save(membership, actor)
+    save_with_history(membership, actor)
     return membership
 
 
@@ -291,7 +273,7 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
             code="focal_point_cannot_be_deactivated",
         )
     membership.is_active = False
-    _save(membership, actor)
+    save_with_history(membership, actor)
     membership.user.groups.remove(membership.organisation.group)
     _forget_membership_cache(membership.user)
     return membership
@@ -357,7 +339,7 @@ def service_create(
         raise Conflict(f"The organisation already has a service named {name!r}.", code="duplicate_service")
     service = Service(organisation=organisation, name=name, category=category)
     _apply_service_data(service, data)
-    _save(service, actor)
+    save_with_history(service, actor)
     if locations:
         service.locations.set(locations)
     return service
@@ -370,7 +352,7 @@ def service_update(*, actor, service: Service, locations=None, **data) -> Servic
     _apply_service_data(service, data)
     try:
         with transaction.atomic():
-            _save(service, actor)
+            save_with_history(service, actor)
     except IntegrityError as exc:
         raise Conflict(
             "The organisation already has a service with that name.", code="duplicate_service"

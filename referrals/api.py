@@ -20,14 +20,16 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import NotFound, ServiceError
+from common.serializers import StrictSerializer
 from consent.selectors import consent_list_visible, person_list_visible
-from partners.api import OrganisationRefSerializer, StrictSerializer
-from partners.errors import NotFound, ServiceError
+from partners.api import OrganisationRefSerializer
 from partners.selectors import service_list_visible
+from pathways.models import PathwayLink
 from referrals import services, transitions
 from referrals.facts import ReferralFacts
 from referrals.fhir import REASON_EVENTS, referral_bundle
-from referrals.models import AccessLog, InformationGiven, PathwayLink, Referral, ReferralEvent
+from referrals.models import AccessLog, InformationGiven, Referral, ReferralEvent
 from referrals.selectors import (
     access_log_of,
     events_of,

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
-    verbose_name = "Referrals and pathways"
+    verbose_name = "Referrals"
 
     def ready(self) -> None:
         # consent knows nothing of referrals: it calls whatever registered for its events

@@ -17,23 +17,25 @@ from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphql import GraphQLError
-from graphql_relay import from_global_id, to_global_id
+from graphql_relay import to_global_id
 
-from partners.connections import (
+from common.connections import (
     CountedConnection,
     PageArguments,
     connection_from_queryset,
     mark_page,
     page_of,
 )
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
+from common.graphql_ids import decode_global_id
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible
 from partners.vocabulary import DISCLOSURE_FIELDS
+from pathways.models import PathwayLink
+from pathways.schema import PathwayStepType, PathwayType
 from referrals import services, transitions
-from referrals.models import PathwayLink, Referral, ReferralEvent
-from referrals.pathway_schema import PathwayStepType, PathwayType
+from referrals.models import Referral, ReferralEvent
 from referrals.selectors import (
     facts_for,
     referral_get_visible,
@@ -148,14 +150,6 @@ def _shaped(queryset):
         "pathway_link__to_step__service__organisation",
         "pathway_link__to_step__service__category",
     )
-
-
-def _decode(global_id: str, expected: str) -> str | None:
-    try:
-        kind, raw = from_global_id(global_id)
-    except Exception:  # malformed base64 or separator: the same answer as an unknown id
-        return None
-    return raw if kind == expected and raw else None
 
 
 # Types -------------------------------------------------------------------------------------------
@@ -421,7 +415,7 @@ def _list_filters(*, status=None, urgency=None, service=None, overdue=None, sear
         "search": search,
     }
     if service is not None:
-        raw = _decode(service, "Service")
+        raw = decode_global_id(service, "Service")
         if raw is None:
             raise GraphQLError(
                 "`service` is not a Service id.", extensions={"code": "invalid", "field": "service"}
@@ -480,7 +474,7 @@ class ReferralQueries(graphene.ObjectType):
         return _referral_page(info, side="sent", first=first, after=after, **filters)
 
     def resolve_referral(self, info, id):
-        raw = _decode(id, "Referral")
+        raw = decode_global_id(id, "Referral")
         if raw is None:
             return None
         try:
@@ -518,7 +512,7 @@ class MutationErrorType(graphene.ObjectType):
 
 def _visible_referral(info, global_id: str) -> Referral:
     """Decode and fetch through the selector: another organisation's id is simply not found."""
-    raw = _decode(global_id, "Referral")
+    raw = decode_global_id(global_id, "Referral")
     if raw is None:
         raise NotFound("No such referral.", code="referral_not_found", field="id")
     return referral_get_visible(user=_user(info), referral_id=raw)
@@ -642,7 +636,7 @@ def _caseworker_user(info, global_id: str):
     """The user behind a ``Caseworker.id`` (a membership's UUID). An id that is malformed, of another
     organisation or of an inactive membership gives None, which the service refuses as
     ``invalid_assignee`` after its own checks (visibility, side, role, state) have run."""
-    raw = _decode(global_id, "Caseworker")
+    raw = decode_global_id(global_id, "Caseworker")
     if raw is None:
         return None
     try:
@@ -692,7 +686,7 @@ class ReferOnward(ReferralMutation):
     def mutate(cls, root, info, id, to_service, idempotency_key, **arguments):
         def change():
             referral = _visible_referral(info, id)
-            raw = _decode(to_service, "Service")
+            raw = decode_global_id(to_service, "Service")
             try:
                 service = service_list_visible(user=_user(info)).filter(pk=raw).first() if raw else None
             except (ValueError, DjangoValidationError):
@@ -701,7 +695,7 @@ class ReferOnward(ReferralMutation):
                 raise NotFound("No such service.", code="service_not_found", field="to_service")
             link = None
             if arguments.get("pathway_link"):
-                raw_link = _decode(arguments["pathway_link"], "PathwayLink")
+                raw_link = decode_global_id(arguments["pathway_link"], "PathwayLink")
                 try:
                     link = PathwayLink.objects.filter(pk=raw_link).first() if raw_link else None
                 except (ValueError, DjangoValidationError):

@@ -14,8 +14,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
+from common.errors import NotFound, ServiceError
 from consent.models import Person
-from partners.errors import NotFound, ServiceError
 from partners.selectors import membership_active
 from referrals.facts import ReferralFacts, Viewer, referral_facts
 from referrals.models import (

@@ -16,24 +16,24 @@ from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
+from pathways.models import Pathway, PathwayLink
+from pathways.selectors import link_admits, pathway_alternatives, published_link_get
 from referrals import facts, transitions
 from referrals.disclosure import disclosure_for
 from referrals.models import (
     AccessLog,
     InformationGiven,
     Notification,
-    Pathway,
-    PathwayLink,
     Referral,
     ReferralEvent,
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
-from referrals.pathway_selectors import link_admits, pathway_alternatives, published_link_get
 from referrals.selectors import permission_id, referral_get_visible
 
 S = Referral.Status
@@ -355,8 +355,7 @@ def _create_referral(
         restricted=psea,
         assigned_to=_focal_point_of(receiving.id) if psea else None,
     )
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _grant(referral, psea=psea, sending_users=sending_users)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
     _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
@@ -584,8 +583,7 @@ def referral_transition(
         referral.outcome_note = note
     previous = referral.status
     referral.status = transition.target
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _event(
         referral,
         transition.event,
@@ -625,8 +623,7 @@ def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = F
         for user in (caseworker, actor):
             for perm in ("view_referral", "respond_referral"):
                 assign_perm(f"referrals.{perm}", user, referral)
-    referral._history_user = actor
-    referral.save()
+    save_with_history(referral, actor, validate=False)
     _event(
         referral,
         ReferralEvent.Kind.ASSIGNED,
@@ -776,8 +773,7 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
         referral.reason_note = ""
         referral.outcome_note = ""
         referral.payload_erased_at = now
-        referral._history_user = actor
-        referral.save()
+        save_with_history(referral, actor, validate=False)
         if previous != referral.status:
             _event(referral, kind, actor=actor, from_status=previous, reason_code="consent_withdrawn")
         _event(referral, ReferralEvent.Kind.PAYLOAD_ERASED, actor=actor, from_status=referral.status)
@@ -831,8 +827,7 @@ def on_focal_point_handed_over(*, organisation, previous, new, actor) -> None:
             ReferralUserObjectPermission.objects.filter(content_object=referral, user=previous).delete()
         if psea and referral.assigned_to_id == previous.pk:
             referral.assigned_to = new
-            referral._history_user = actor
-            referral.save(update_fields=["assigned_to", "updated_at"])
+            save_with_history(referral, actor, validate=False, update_fields=["assigned_to", "updated_at"])
 
 
 def on_person_erased(*, person, actor) -> None:

@@ -1,10 +1,9 @@
 from django.urls import path
 
 from partners.urls import OptionalSlashRouter
-from referrals import api, pathway_api
+from referrals import api
 
 router = OptionalSlashRouter()
-router.register("pathways", pathway_api.PathwayViewSet, basename="pathway")
 router.register("referrals", api.ReferralViewSet, basename="referral")
 
 urlpatterns = [

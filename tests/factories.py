@@ -163,11 +163,11 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
 
 # Pathways ----------------------------------------------------------------------------------
 # (imported here, at the end, so the partners factories above stay untouched)
-from referrals.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
+from pathways.models import Pathway, PathwayLink, PathwayStep  # noqa: E402
 
 
 class PathwayFactory(factory.django.DjangoModelFactory):
-    """A draft pathway; build published ones through ``referrals.pathway_services.pathway_publish``."""
+    """A draft pathway; build published ones through ``pathways.services.pathway_publish``."""
 
     class Meta:
         model = Pathway

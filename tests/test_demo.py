@@ -7,7 +7,8 @@ from django.core.management import call_command
 
 from consent.models import Person
 from partners.models import Membership, Organisation, Service
-from referrals.models import Pathway, Referral
+from pathways.models import Pathway
+from referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
 """The project's contracts: migrations, the printed GraphQL schema, the OpenAPI schema, deploy checks."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -72,3 +73,43 @@ def test_error_pages_are_json(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+# Dependencies point one way: hub → referrals → {pathways, consent} → partners → common -------
+
+APPS_BELOW = {
+    "common": set(),
+    "partners": {"common"},
+    "consent": {"partners", "common"},
+    "pathways": {"partners", "common"},
+    "referrals": {"pathways", "consent", "partners", "common"},
+}
+PURE_MODULES = ("pathways/graph.py", "pathways/conditions.py", "pathways/drawing.py")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+@pytest.mark.parametrize("app", APPS_BELOW)
+def test_an_app_imports_only_the_apps_below_it(app):
+    known = {*APPS_BELOW, "hub"}
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / app).rglob("*.py")
+        for module in _imported_modules(path)
+        if (top := module.split(".")[0]) in known and top != app and top not in APPS_BELOW[app]
+    }
+    assert not wrong, sorted(wrong)
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_pathway_modules_import_neither_django_nor_another_app(module):
+    forbidden = {"django", "rest_framework", "graphene", "graphene_django", "hub", *APPS_BELOW} - {"pathways"}
+    assert not {name.split(".")[0] for name in _imported_modules(ROOT / module)} & forbidden

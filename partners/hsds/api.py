@@ -21,7 +21,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
 from partners.hsds.exports import DocumentBuilder, effective_status, service_queryset_full
 from partners.hsds.mapping import (
     CATEGORY_TAXONOMY,

@@ -1,6 +1,6 @@
 """Import errors that say where the problem is: file, row (or place in a JSON document), field."""
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 
 
 class Source:

@@ -25,7 +25,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 from tqdm import tqdm
 
-from partners.errors import PermissionDenied
+from common.errors import PermissionDenied
+from common.saving import save_with_history
 from partners.hsds.errors import HsdsImportError, Source
 from partners.hsds.mapping import (
     APPLY_ORDER,
@@ -541,8 +542,7 @@ class _Importer:
                 name="Uncategorised",
                 description="Imported services waiting for a category.",
             )
-            category._history_user = self.actor
-            category.save()
+            save_with_history(category, self.actor, validate=False)
         return category
 
     def _service_profile(self, record: Record) -> dict:

@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from consent import cascade, services
 from consent.models import ConsentRecord, ConsentState, DataSubjectRequest, Person
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from tests.consent.conftest import scope
 from tests.factories import ConsentRecordFactory, OrganisationFactory
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from partners.errors import PermissionDenied
+from common.errors import PermissionDenied
 from partners.hsds.errors import HsdsImportError
 from partners.hsds.exports import write_json, write_tabular
 from partners.hsds.imports import hsds_import

@@ -3,8 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from common.errors import Conflict, PermissionDenied, ServiceError
 from partners import services
-from partners.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership
 from partners.selectors import organisation_can_receive_referrals
 from tests.factories import (
@@ -47,14 +47,14 @@ def test_appoint_hands_over_and_demotes_the_previous_focal_point(platform_admin,
 def test_appoint_is_atomic_when_it_fails_mid_way(platform_admin, org_a, monkeypatch):
     """The old focal point is demoted first; if promoting the new one fails, the demotion is undone."""
     new = org_a.caseworker
-    real_save = services._save
+    real_save = services.save_with_history
 
     def save_then_fail_on_promotion(instance, actor):
         if isinstance(instance, Membership) and instance.role == Membership.Role.FOCAL_POINT:
             raise RuntimeError("disk full")
         real_save(instance, actor)
 
-    monkeypatch.setattr(services, "_save", save_then_fail_on_promotion)
+    monkeypatch.setattr(services, "save_with_history", save_then_fail_on_promotion)
     with pytest.raises(RuntimeError):
         services.focal_point_appoint(actor=platform_admin, organisation=org_a, user=new)
     assert Membership.objects.get(user=org_a.focal_point, is_active=True).role == Membership.Role.FOCAL_POINT

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from partners.errors import Conflict
+from common.errors import Conflict
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 from tests.referrals.referral_setup import build_world

@@ -564,7 +564,7 @@ def test_a_failed_mutation_rolls_back_the_whole_operation(gql, world):
 def along_a_pathway(world):
     """A published pathway from A's intake to B's service, both services at a location: the link a
     referral follows, and the intake it starts from."""
-    from referrals.pathway_services import link_add, pathway_create, pathway_publish, step_add
+    from pathways.services import link_add, pathway_create, pathway_publish, step_add
     from tests.factories import LocationFactory, PlatformAdminFactory
 
     admin = PlatformAdminFactory()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from partners.errors import NotFound, PermissionDenied, ServiceError
+from common.errors import NotFound, PermissionDenied, ServiceError
 from partners.vocabulary import DISCLOSURE_FIELDS, SENSITIVE_FIELDS
 from referrals.disclosure import disclosure_for
 from referrals.models import Notification, Referral, ReferralEvent
@@ -233,7 +233,7 @@ def test_receiver_that_cannot_answer_is_refused(world, breakage, code):
 
 
 def test_service_not_accepting_is_refused_with_alternatives(world):
-    from referrals.pathway_services import link_add, pathway_create, pathway_publish, step_add
+    from pathways.services import link_add, pathway_create, pathway_publish, step_add
     from tests.factories import PlatformAdminFactory
 
     admin = PlatformAdminFactory()
@@ -280,7 +280,7 @@ def test_the_same_key_from_another_organisation_is_another_referral(world):
 
 
 def test_a_key_reused_for_a_different_referral_is_a_conflict_not_a_silent_replay(world):
-    from partners.errors import Conflict
+    from common.errors import Conflict
 
     world.send(idempotency_key="k-1")
     other_service = ServiceFactory(

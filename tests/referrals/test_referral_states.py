@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from referrals import services
 from referrals.models import InformationGiven, Notification, Referral, ReferralEvent
 from referrals.selectors import referral_get_visible, referral_list_visible

@@ -8,8 +8,8 @@ from django.db import transaction
 from consent.demo import load_consent_demo
 from hub.local_state import BASE_DIR, VAR_DIR
 from partners.demo import load_directory
+from pathways.demo import load_demo_pathways
 from referrals.demo import load_demo_referrals
-from referrals.pathway_demo import load_demo_pathways
 
 LOGINS_FILE = VAR_DIR / "demo_logins.json"
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 from partners.hsds.imports import hsds_import
 from partners.models import Operation
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from referrals import pathway_services
-from referrals.models import Pathway, PathwayLink
+from pathways import services
+from pathways.models import Pathway, PathwayLink
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def admin_client_for(client, demo):
 
 def test_the_drawing_page_shows_the_svg_and_information_problems(admin_client_for, demo):
     pathway = demo.pathways["child_protection"]
-    response = admin_client_for.get(reverse("admin:referrals_pathway_drawing", args=[pathway.pk]))
+    response = admin_client_for.get(reverse("admin:pathways_pathway_drawing", args=[pathway.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and "Best interests procedure" in html
@@ -29,16 +29,16 @@ def test_the_drawing_page_shows_the_svg_and_information_problems(admin_client_fo
 
 
 def test_the_drawing_page_lists_the_problems_of_a_draft(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
-    pathway_services.link_remove(actor=demo.admin, link=draft.links.get(key="l1"))
-    html = admin_client_for.get(reverse("admin:referrals_pathway_drawing", args=[draft.pk])).content.decode()
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
+    services.link_remove(actor=demo.admin, link=draft.links.get(key="l1"))
+    html = admin_client_for.get(reverse("admin:pathways_pathway_drawing", args=[draft.pk])).content.decode()
     assert "problems to fix before publishing" in html
     assert html.count("<code>unreachable_step</code>") == 5
 
 
 def test_a_published_pathway_cannot_be_changed_in_the_admin(admin_client_for, demo):
     pathway = demo.pathways["gbv"]
-    url = reverse("admin:referrals_pathway_change", args=[pathway.pk])
+    url = reverse("admin:pathways_pathway_change", args=[pathway.pk])
     assert admin_client_for.get(url).status_code == 200  # view only
     response = admin_client_for.post(url, {"name": "Renamed", "theme": "gbv"})
     assert response.status_code == 403
@@ -47,23 +47,23 @@ def test_a_published_pathway_cannot_be_changed_in_the_admin(admin_client_for, de
 
 
 def test_publish_action_goes_through_validation(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
-    pathway_services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=False)
-    changelist = reverse("admin:referrals_pathway_changelist")
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["psea"])
+    services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=False)
+    changelist = reverse("admin:pathways_pathway_changelist")
     response = admin_client_for.post(
         changelist, {"action": "publish", "_selected_action": [draft.pk]}, follow=True
     )
     assert "no entry step" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == Pathway.Status.DRAFT
-    pathway_services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=True)
+    services.step_update(actor=demo.admin, step=draft.steps.get(key="unhcr-desk"), is_entry=True)
     admin_client_for.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.status == Pathway.Status.PUBLISHED
 
 
 def test_a_link_with_an_unknown_condition_key_is_refused_by_the_admin_form(admin_client_for, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["resettlement"])
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["resettlement"])
     steps = list(draft.steps.order_by("key"))
     links = list(draft.links.order_by("key"))
     data = {
@@ -104,7 +104,7 @@ def test_a_link_with_an_unknown_condition_key_is_refused_by_the_admin_form(admin
         f"links-{new}-preference": 1,
         f"links-{new}-note": "",
     }
-    url = reverse("admin:referrals_pathway_change", args=[draft.pk])
+    url = reverse("admin:pathways_pathway_change", args=[draft.pk])
     response = admin_client_for.post(url, data)
     assert response.status_code == 200
     assert "religion" in response.content.decode()

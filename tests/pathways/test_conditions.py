@@ -2,7 +2,7 @@
 
 import pytest
 
-from referrals.conditions import (
+from pathways.conditions import (
     ConditionError,
     condition_matches,
     condition_problems,

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from referrals import pathway_services
-from referrals.models import Pathway
+from pathways import services
+from pathways.models import Pathway
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ URL = "/api/v1/pathways"
 @pytest.fixture
 def draft(demo):
     """A draft new version of the demo GBV pathway."""
-    return pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
+    return services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
 
 
 def who(demo, role):

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from partners.errors import Conflict, PermissionDenied, ServiceError
+from common.errors import Conflict, PermissionDenied, ServiceError
 from partners.models import Membership
-from referrals import pathway_services as services
-from referrals.models import Pathway, PathwayLink, PathwayStep
-from referrals.pathway_selectors import (
+from pathways import services
+from pathways.models import Pathway, PathwayLink, PathwayStep
+from pathways.selectors import (
     graph_cache_clear,
     link_admits,
     pathway_data,
@@ -343,9 +343,9 @@ def test_import_reports_every_problem_of_the_document(platform_admin, small):
 
 @pytest.mark.parametrize("note", ["x" * 501, 42, ["a"]])
 def test_link_note_that_is_too_long_or_not_text_is_refused_not_cut(note):
-    from partners.errors import ServiceError
-    from referrals.models import PathwayLink
-    from referrals.pathway_services import link_add, pathway_create, step_add
+    from common.errors import ServiceError
+    from pathways.models import PathwayLink
+    from pathways.services import link_add, pathway_create, step_add
     from tests.factories import OperationFactory, PlatformAdminFactory, ServiceFactory
 
     admin = PlatformAdminFactory()

@@ -3,7 +3,7 @@
 import pytest
 from graphql_relay import to_global_id
 
-from referrals import pathway_services
+from pathways import services
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def gid(kind, obj):
 
 
 def test_partners_see_published_pathways_with_steps_and_links(gql, demo):
-    pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])  # a draft
+    services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])  # a draft
     _status, body = gql(demo.user("sara.wpa"), PATHWAYS)
     assert _status == 200 and "errors" not in body, body
     nodes = [edge["node"] for edge in body["data"]["pathways"]["edges"]]
@@ -63,7 +63,7 @@ def test_partners_see_published_pathways_with_steps_and_links(gql, demo):
 
 
 def test_platform_admins_also_see_drafts(gql, demo):
-    pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
+    services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
     _status, body = gql(demo.admin, PATHWAYS)
     assert len(body["data"]["pathways"]["edges"]) == 5
 
@@ -122,7 +122,7 @@ def test_pathways_is_forward_only_and_needs_first(gql, demo, arguments):
 
 
 def test_a_draft_id_resolves_to_null_for_partners(gql, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
     query = "query($id: ID!) { pathway(id: $id) { name status } }"
     assert gql(demo.user("sara.wpa"), query, {"id": gid("Pathway", draft)})[1]["data"] == {"pathway": None}
     assert gql(demo.admin, query, {"id": gid("Pathway", draft)})[1]["data"]["pathway"]["status"] == "DRAFT"
@@ -132,7 +132,7 @@ def test_a_draft_id_resolves_to_null_for_partners(gql, demo):
 
 
 def test_a_draft_cannot_be_asked_for_next_steps_by_a_partner(gql, demo):
-    draft = pathway_services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
+    draft = services.pathway_new_version(actor=demo.admin, pathway=demo.pathways["gbv"])
     _status, body = gql(
         demo.user("sara.wpa"),
         NEXT_STEPS,

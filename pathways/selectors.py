@@ -1,4 +1,4 @@
-"""Reads for pathways: visibility, the plain-data adapter for ``referrals.graph``, the graph cache,
+"""Reads for pathways: visibility, the plain-data adapter for ``pathways.graph``, the graph cache,
 and the questions an officer asks (next steps, alternatives, routes) answered with services.
 
 Both APIs and the referral code call these; nothing here writes.
@@ -15,12 +15,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
 from partners.models import Membership, Organisation, Service
 from partners.selectors import is_platform_admin
-from referrals import graph
-from referrals.conditions import ConditionError, condition_matches, validate_profile
-from referrals.models import Pathway, PathwayLink, PathwayStep
+from pathways import drawing, graph
+from pathways.conditions import ConditionError, condition_matches, validate_profile
+from pathways.models import Pathway, PathwayLink, PathwayStep
 
 # Visibility --------------------------------------------------------------------------------
 
@@ -374,14 +374,14 @@ EXPORT_FORMATS = {
 def pathway_export(*, pathway: Pathway, export_format: str) -> str | dict:
     data = pathway_data(pathway)
     if export_format == "json":
-        return graph.export_document(data)
+        return drawing.export_document(data)
     states = _states(services_with_state({step.service_id for step in data.steps}))
     if export_format == "graphml":
-        return graph.export_graphml(data, states)
+        return drawing.export_graphml(data, states)
     if export_format == "dot":
-        return graph.export_dot(data, states)
+        return drawing.export_dot(data, states)
     if export_format == "svg":
-        return graph.export_svg(data, states)
+        return drawing.export_svg(data, states)
     raise ServiceError(
         f"Unknown export format {export_format!r}. Allowed: {', '.join(EXPORT_FORMATS)}.",
         code="unknown_export_format",

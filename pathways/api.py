@@ -1,5 +1,5 @@
-"""REST adapters for pathways under ``/api/v1/pathways/``. Writes call ``pathway_services``; reads
-go through ``pathway_selectors`` so a draft answers 404 to anyone but a platform admin."""
+"""REST adapters for pathways under ``/api/v1/pathways/``. Writes call ``pathways.services``;
+reads go through ``pathways.selectors`` so a draft answers 404 to anyone but a platform admin."""
 
 from django.http import HttpResponse
 from django.utils.text import slugify
@@ -10,14 +10,14 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from partners.api import StrictSerializer
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
+from common.serializers import StrictSerializer
 from partners.models import Operation, Service
 from partners.selectors import service_list_visible
-from referrals import pathway_services as services
-from referrals.conditions import PROFILE_FIELDS, describe
-from referrals.models import Pathway, PathwayLink, PathwayStep
-from referrals.pathway_selectors import (
+from pathways import services
+from pathways.conditions import PROFILE_FIELDS, describe
+from pathways.models import Pathway, PathwayLink, PathwayStep
+from pathways.selectors import (
     EXPORT_FORMATS,
     Offer,
     pathway_alternatives,

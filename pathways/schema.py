@@ -1,6 +1,6 @@
 """GraphQL (read only) for pathways: ``pathways``, ``pathway``, ``nextSteps``, ``alternatives``.
 
-Visibility comes from ``pathway_selectors``: partners see published versions only; a draft's id
+Visibility comes from ``pathways.selectors``: partners see published versions only; a draft's id
 resolves to null exactly like an id that does not exist.
 """
 
@@ -10,9 +10,9 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 from graphene_django.utils import bypass_get_queryset
 from graphql import GraphQLError
-from graphql_relay import from_global_id, to_global_id
+from graphql_relay import to_global_id
 
-from partners.connections import (
+from common.connections import (
     CountedConnection,
     PageArguments,
     connection_from_queryset,
@@ -20,12 +20,13 @@ from partners.connections import (
     page_of,
     prefetch_for_page,
 )
-from partners.errors import NotFound, ServiceError
+from common.errors import NotFound, ServiceError
+from common.graphql_ids import decode_global_id, require_global_id
 from partners.schema import ServiceType
 from partners.selectors import service_list_visible
-from referrals.conditions import describe
-from referrals.models import Pathway, PathwayLink, PathwayStep
-from referrals.pathway_selectors import (
+from pathways.conditions import describe
+from pathways.models import Pathway, PathwayLink, PathwayStep
+from pathways.selectors import (
     links_prefetch,
     pathway_alternatives,
     pathway_get_visible,
@@ -149,16 +150,6 @@ class EligibilityProfileInput(graphene.InputObjectType):
     is_minor = graphene.Boolean()
 
 
-def _decode(global_id: str, expected: str) -> str:
-    try:
-        kind, raw = from_global_id(global_id)
-    except Exception as exc:  # malformed base64 or separator
-        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"}) from exc
-    if kind != expected or not raw:
-        raise GraphQLError(f"Not a {expected} id.", extensions={"code": "not_found"})
-    return raw
-
-
 def _profile(profile) -> dict:
     return {key: value for key, value in dict(profile or {}).items() if value is not None}
 
@@ -166,7 +157,9 @@ def _profile(profile) -> dict:
 def _service(info, global_id):
     try:
         service = (
-            service_list_visible(user=info.context.user).filter(pk=_decode(global_id, "Service")).first()
+            service_list_visible(user=info.context.user)
+            .filter(pk=require_global_id(global_id, "Service"))
+            .first()
         )
     except (ValueError, DjangoValidationError):
         service = None
@@ -177,7 +170,7 @@ def _service(info, global_id):
 
 def _pathway(info, global_id):
     try:
-        return pathway_get_visible(user=info.context.user, pathway_id=_decode(global_id, "Pathway"))
+        return pathway_get_visible(user=info.context.user, pathway_id=require_global_id(global_id, "Pathway"))
     except NotFound as exc:
         raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
 
@@ -228,10 +221,12 @@ class PathwayQueries(graphene.ObjectType):
         return connection
 
     def resolve_pathway(self, info, id):
+        raw = decode_global_id(id, "Pathway")
+        if raw is None:
+            return None
         try:
-            raw = _decode(id, "Pathway")
             return with_steps_and_links(pathway_list_visible(user=info.context.user)).filter(pk=raw).first()
-        except (GraphQLError, ValueError, DjangoValidationError):
+        except (ValueError, DjangoValidationError):
             return None
 
     def resolve_next_steps(self, info, pathway, service, profile=None):

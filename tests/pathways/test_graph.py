@@ -1,68 +1,10 @@
-"""referrals.graph on plain data: validation, suggestions, routes and exports (no database)."""
+"""pathways.graph on plain data: validation, suggestions and routes (no database)."""
 
-import io
-import re
-import xml.etree.ElementTree as ET
-
-import networkx as nx
 import pytest
 
-from referrals import graph
-from referrals.graph import Link, PathwayData, PathwayGraph, ServiceState, Step
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def step(key, category, entry=False, organisation="ORG"):
-    return Step(
-        id=f"id-{key}",
-        key=key,
-        service_id=f"svc-{key}",
-        service_name=f"Service {key}",
-        organisation=organisation,
-        category=category,
-        is_entry=entry,
-    )
-
-
-def link(key, source, target, condition=None, preference=1, note=""):
-    return Link(f"id-{key}", key, f"id-{source}", f"id-{target}", condition or {}, preference, note)
-
-
-def pathway(steps, links, **fields):
-    return PathwayData(
-        id="p1",
-        name="Test pathway",
-        theme="gbv",
-        status="draft",
-        version=1,
-        steps=tuple(steps),
-        links=tuple(links),
-        **fields,
-    )
-
-
-# desk ─▶ gbv ─▶ cmr (urgent only, pref 1)
-#              ├▶ health (pref 2) ─▶ legal ─▶ gbv (back referral)
-#              └▶ shelter (female, pref 3)
-HEALTHY = pathway(
-    [
-        step("desk", "protection_desk", entry=True),
-        step("gbv", "gbv_case_management"),
-        step("cmr", "health"),
-        step("clinic", "health"),
-        step("legal", "legal_aid"),
-        step("shelter", "safe_shelter"),
-    ],
-    [
-        link("l1", "desk", "gbv"),
-        link("l2", "gbv", "cmr", {"urgency": {"in": ["emergency", "urgent"]}}, 1),
-        link("l3", "gbv", "clinic", {}, 2),
-        link("l4", "gbv", "shelter", {"sex": {"in": ["female"]}}, 3),
-        link("l5", "clinic", "legal"),
-        link("l6", "legal", "gbv", {}, 1, "back to the caseworker"),
-    ],
-)
+from pathways import graph
+from pathways.graph import PathwayGraph, ServiceState
+from tests.pathways.plain_data import HEALTHY, OPEN, link, pathway, step
 
 
 def problem_codes(data, states=None):
@@ -184,9 +126,6 @@ def test_every_problem_is_reported_at_once_errors_first():
 # Questions ---------------------------------------------------------------------------------
 
 
-OPEN = {f"svc-{s.key}": ServiceState() for s in HEALTHY.steps}
-
-
 def names(suggestions):
     return [s.service_id.removeprefix("svc-") for s in suggestions]
 
@@ -283,81 +222,3 @@ def test_route_prefers_the_preferred_link_among_equal_lengths_and_respects_condi
     assert names(graph.route(pg, "svc-desk", "health", {"urgency": "normal"}, OPEN)) == ["gbv", "clinic"]
     closed = OPEN | {"svc-clinic": ServiceState(is_active=False)}
     assert graph.route(pg, "svc-desk", "legal_aid", {}, closed) is None
-
-
-# Exports -----------------------------------------------------------------------------------
-
-
-def test_json_export_has_stable_keys_and_named_services():
-    document = graph.export_document(HEALTHY)
-    assert document["format"] == "referral-hub/pathway"
-    assert [s["key"] for s in document["steps"]] == sorted(s.key for s in HEALTHY.steps)
-    assert document["links"][5] == {
-        "key": "l6",
-        "from": "legal",
-        "to": "gbv",
-        "condition": {},
-        "preference": 1,
-        "note": "back to the caseworker",
-    }
-    assert graph.export_document(HEALTHY) == document
-
-
-def test_graphml_export_reads_back_with_networkx():
-    states = OPEN | {"svc-shelter": ServiceState(is_active=False)}
-    text = graph.export_graphml(HEALTHY, states)
-    parsed = nx.read_graphml(io.StringIO(text), force_multigraph=True)
-    assert set(parsed.nodes) == {s.key for s in HEALTHY.steps}
-    assert parsed.nodes["desk"]["entry"] is True
-    assert parsed.nodes["shelter"]["active"] is False
-    assert parsed.number_of_edges() == len(HEALTHY.links)
-    assert parsed.edges["gbv", "cmr", "l2"]["condition"] == '{"urgency": {"in": ["emergency", "urgent"]}}'
-
-
-def test_dot_export_is_structurally_sound():
-    text = graph.export_dot(HEALTHY, OPEN | {"svc-shelter": ServiceState(is_active=False)})
-    assert text.startswith('digraph "Test pathway" {') and text.rstrip().endswith("}")
-    assert text.count("{") == text.count("}")
-    nodes = re.findall(r'^  "([^"]+)" \[label=', text, re.MULTILINE)
-    edges = re.findall(r'^  "([^"]+)" -> "([^"]+)" \[id="([^"]+)"', text, re.MULTILINE)
-    assert sorted(nodes) == sorted(s.key for s in HEALTHY.steps)
-    assert ("legal", "gbv", "l6") in edges and len(edges) == 6
-    assert re.search(r'"desk" \[.*peripheries=2', text)
-    assert re.search(r'"shelter" \[label="[^"]*INACTIVE", .*dashed', text)
-
-
-def test_dot_quotes_awkward_names():
-    data = pathway([Step("1", "a", "s", 'The "best" \\ desk', "ORG", "x", True)], [])
-    assert '"The \\"best\\" \\\\ desk\\nORG · x"' in graph.export_dot(data)
-
-
-def test_svg_is_valid_xml_with_names_acronyms_and_marks():
-    states = OPEN | {
-        "svc-shelter": ServiceState(is_active=False),
-        "svc-cmr": ServiceState(is_accepting=False),
-    }
-    data = pathway(
-        [*HEALTHY.steps[:-1], step("shelter", "safe_shelter", organisation="W&G <NGO>")], HEALTHY.links
-    )
-    root = ET.fromstring(graph.export_svg(data, states))
-    assert root.tag == f"{SVG}svg"
-    groups = {g.get("data-key"): g for g in root.iter(f"{SVG}g") if g.get("data-key")}
-    assert set(groups) == {s.key for s in HEALTHY.steps}
-
-    def texts(g):
-        return {t.get("class"): t.text for t in g.iter(f"{SVG}text")}
-
-    assert texts(groups["desk"])["service"] == "Service desk"
-    assert texts(groups["desk"])["organisation"].startswith("ORG")
-    assert "entry" in groups["desk"].get("class") and texts(groups["desk"])["tags"] == "ENTRY"
-    assert "inactive" in groups["shelter"].get("class") and "INACTIVE" in texts(groups["shelter"])["tags"]
-    assert texts(groups["shelter"])["organisation"].startswith("W&G <NGO>")
-    assert texts(groups["cmr"])["tags"] == "NOT ACCEPTING"
-    assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "link"]) == len(HEALTHY.links)
-
-
-def test_layout_puts_entries_first_and_uses_stored_coordinates_when_complete():
-    coords = graph.layout(HEALTHY)
-    assert coords["id-desk"][0] < coords["id-gbv"][0] < coords["id-clinic"][0] < coords["id-legal"][0]
-    placed = pathway([Step("1", "a", "s", "S", "O", "c", True, 10, 20)], [])
-    assert graph.layout(placed) == {"1": (10.0, 20.0)}

@@ -9,10 +9,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from partners.errors import ServiceError
+from common.errors import ServiceError
 from partners.models import Operation
-from referrals import pathway_services
-from referrals.models import Pathway
+from pathways import services
+from pathways.models import Pathway
 
 PATHWAYS_FILE = Path(settings.BASE_DIR) / "fixtures" / "pathways.json"
 
@@ -31,11 +31,11 @@ def load_demo_pathways(
         name = document["pathway"]["name"]
         if Pathway.objects.filter(operation=operation, name=name).exists():
             continue
-        pathway = pathway_services.pathway_import(actor=actor, document=document, operation=operation)
+        pathway = services.pathway_import(actor=actor, document=document, operation=operation)
         problems: list = []
         try:
             with transaction.atomic():
-                pathway = pathway_services.pathway_publish(actor=actor, pathway=pathway)
+                pathway = services.pathway_publish(actor=actor, pathway=pathway)
         except ServiceError as exc:
             problems = exc.extra.get("problems", [])
         results.append((pathway, problems))

@@ -14,13 +14,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from partners.errors import Conflict, PermissionDenied, ServiceError
+from common.errors import Conflict, PermissionDenied, ServiceError
+from common.saving import save_with_history
 from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
-from referrals import graph
-from referrals.conditions import ConditionError, condition_problems, validate_condition
-from referrals.models import Pathway, PathwayLink, PathwayStep
-from referrals.pathway_selectors import graph_cache_invalidate, pathway_problems
+from pathways import drawing, graph
+from pathways.conditions import ConditionError, condition_problems, validate_condition
+from pathways.models import Pathway, PathwayLink, PathwayStep
+from pathways.selectors import graph_cache_invalidate, pathway_problems
 
 KEY_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 PATHWAY_EDITABLE_FIELDS = ("name", "theme", "description")
@@ -49,11 +50,6 @@ def _locked_draft(pathway: Pathway) -> Pathway:
     pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
     _require_draft(pathway)
     return pathway
-
-
-def _save(instance, actor) -> None:
-    instance._history_user = actor
-    instance.save()
 
 
 def _clean_condition(condition, field: str = "condition") -> dict:
@@ -114,7 +110,7 @@ def pathway_create(*, actor, operation: Operation, name: str, theme: str, descri
             field="name",
         )
     pathway = Pathway(operation=operation, name=name, theme=_clean_theme(theme), description=description)
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     return pathway
 
 
@@ -141,7 +137,7 @@ def pathway_update(*, actor, pathway: Pathway, **fields) -> Pathway:
         _clean_theme(fields["theme"])
     for key, value in fields.items():
         setattr(pathway, key, value)
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     return pathway
 
 
@@ -179,12 +175,12 @@ def pathway_publish(*, actor, pathway: Pathway) -> Pathway:
     for previous in family:
         if previous.status == Pathway.Status.PUBLISHED:
             previous.status = Pathway.Status.ARCHIVED
-            _save(previous, actor)
+            save_with_history(previous, actor, validate=False)
             graph_cache_invalidate(previous.pk)
     pathway.status = Pathway.Status.PUBLISHED
     pathway.published_at = now
     pathway.published_by = actor
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     graph_cache_invalidate(pathway.pk)
     return pathway
 
@@ -197,7 +193,7 @@ def pathway_archive(*, actor, pathway: Pathway) -> Pathway:
     if pathway.status != Pathway.Status.PUBLISHED:
         raise Conflict("Only a published version can be archived.", code="pathway_not_published")
     pathway.status = Pathway.Status.ARCHIVED
-    _save(pathway, actor)
+    save_with_history(pathway, actor, validate=False)
     graph_cache_invalidate(pathway.pk)
     return pathway
 
@@ -255,7 +251,7 @@ def pathway_new_version(*, actor, pathway: Pathway) -> Pathway:
         description=source.description,
         version=max(p.version for p in family) + 1,
     )
-    _save(copy, actor)
+    save_with_history(copy, actor, validate=False)
     _copy_graph(source=source, target=copy, actor=actor)
     return copy
 
@@ -300,7 +296,7 @@ def step_add(
     if PathwayStep.objects.filter(pathway=pathway, key=key).exists():
         raise Conflict(f"The key {key!r} is taken in this pathway.", code="duplicate_key", field="key")
     step = PathwayStep(pathway=pathway, service=service, is_entry=is_entry, key=key, x=x, y=y)
-    _save(step, actor)
+    save_with_history(step, actor, validate=False)
     return step
 
 
@@ -322,7 +318,7 @@ def step_update(*, actor, step: PathwayStep, **fields) -> PathwayStep:
             )
     for name, value in fields.items():
         setattr(step, name, value)
-    _save(step, actor)
+    save_with_history(step, actor, validate=False)
     return step
 
 
@@ -402,7 +398,7 @@ def link_add(
         note=_clean_note(note),
         key=key,
     )
-    _save(link, actor)
+    save_with_history(link, actor, validate=False)
     return link
 
 
@@ -427,7 +423,7 @@ def link_update(*, actor, link: PathwayLink, **fields) -> PathwayLink:
     _check_steps(pathway, fields.get("from_step", link.from_step), fields.get("to_step", link.to_step))
     for name, value in fields.items():
         setattr(link, name, value)
-    _save(link, actor)
+    save_with_history(link, actor, validate=False)
     return link
 
 
@@ -479,13 +475,30 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     """
     _require_platform_admin(actor)
     problems = _Problems()
+    head, steps, links = _import_document(document, problems)
+    if operation is None:
+        operation = _import_operation(head)
+    step_rows = _import_steps(steps, operation, problems)
+    link_rows = _import_links(links, step_rows, problems)
+    _refuse_problems(problems)
+    pathway = _import_version(operation, head["name"])
+    pathway.name = head["name"].strip()
+    pathway.theme = head["theme"]
+    pathway.description = head.get("description") or ""
+    save_with_history(pathway, actor, validate=False)
+    _import_graph(pathway, step_rows, link_rows, actor)
+    return pathway
+
+
+def _import_document(document, problems: _Problems) -> tuple[Mapping, list, list]:
+    """The document's envelope and its ``pathway`` head; a document of the wrong shape stops here."""
     if not isinstance(document, Mapping):
         raise ServiceError("The document is a JSON object.", code="invalid_pathway_document")
     problems.unknown("", document, _DOCUMENT_KEYS)
-    if document.get("format", graph.EXPORT_FORMAT) != graph.EXPORT_FORMAT:
-        problems.add("format", "unknown_format", f"expected {graph.EXPORT_FORMAT!r}.")
-    if document.get("format_version", graph.EXPORT_FORMAT_VERSION) != graph.EXPORT_FORMAT_VERSION:
-        problems.add("format_version", "unknown_format_version", f"expected {graph.EXPORT_FORMAT_VERSION}.")
+    if document.get("format", drawing.EXPORT_FORMAT) != drawing.EXPORT_FORMAT:
+        problems.add("format", "unknown_format", f"expected {drawing.EXPORT_FORMAT!r}.")
+    if document.get("format_version", drawing.EXPORT_FORMAT_VERSION) != drawing.EXPORT_FORMAT_VERSION:
+        problems.add("format_version", "unknown_format_version", f"expected {drawing.EXPORT_FORMAT_VERSION}.")
     head = document.get("pathway")
     steps = document.get("steps")
     links = document.get("links", [])
@@ -505,15 +518,23 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
     name = head.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         problems.add("pathway.name", "invalid_name", "a name of 1 to 200 characters.")
-    if operation is None:
-        operation = Operation.objects.filter(name=head.get("operation")).first()
-        if operation is None:
-            raise ServiceError(
-                f"Unknown operation {head.get('operation')!r}.",
-                code="unknown_operation",
-                field="pathway.operation",
-            )
+    return head, steps, links
 
+
+def _import_operation(head: Mapping) -> Operation:
+    """The operation the document names, when the caller gives none."""
+    operation = Operation.objects.filter(name=head.get("operation")).first()
+    if operation is None:
+        raise ServiceError(
+            f"Unknown operation {head.get('operation')!r}.",
+            code="unknown_operation",
+            field="pathway.operation",
+        )
+    return operation
+
+
+def _import_steps(steps: list, operation: Operation, problems: _Problems) -> dict[str, tuple[Service, dict]]:
+    """Each well-formed step by key, with its service found in the operation."""
     services = list(Service.objects.filter(organisation__operation=operation).select_related("organisation"))
     by_id = {str(service.id): service for service in services}
     by_name = {(service.organisation.acronym, service.name): service for service in services}
@@ -560,7 +581,11 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             problems.add(where, "invalid_step", "entry is true/false; x and y are numbers or null.")
             continue
         step_rows[key] = (service, item)
+    return step_rows
 
+
+def _import_links(links: list, step_rows: Mapping[str, tuple[Service, dict]], problems: _Problems) -> list:
+    """The links with a unique key; their ends, condition, preference and note are checked too."""
     link_rows = []
     link_keys: set[str] = set()
     for index, item in enumerate(links):
@@ -596,6 +621,10 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             problems.add(f"{where}.note", "invalid_note", f"at most {MAX_NOTE} characters.")
         link_rows.append(item)
+    return link_rows
+
+
+def _refuse_problems(problems: _Problems) -> None:
     if problems:
         raise ServiceError(
             f"The document has {len(problems)} problem(s): " + "; ".join(p["message"] for p in problems[:5]),
@@ -603,28 +632,27 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
             extra={"problems": list(problems)},
         )
 
+
+def _import_version(operation: Operation, name: str) -> Pathway:
+    """The next version of the operation's pathway of that name, or version 1 of a new pathway."""
     existing = (
         Pathway.objects.select_for_update()
         .filter(operation=operation, name__iexact=name.strip())
         .order_by("-version")
     )
     latest = existing.first()
-    if latest is not None:
-        if existing.filter(status=Pathway.Status.DRAFT).exists():
-            raise Conflict(
-                f"{name!r} already has a draft version; edit or delete it first.", code="draft_exists"
-            )
-        pathway = Pathway(
-            family=latest.family,
-            version=existing.aggregate(top=Max("version"))["top"] + 1,
-            operation=operation,
-        )
-    else:
-        pathway = Pathway(operation=operation)
-    pathway.name = name.strip()
-    pathway.theme = head["theme"]
-    pathway.description = head.get("description") or ""
-    _save(pathway, actor)
+    if latest is None:
+        return Pathway(operation=operation)
+    if existing.filter(status=Pathway.Status.DRAFT).exists():
+        raise Conflict(f"{name!r} already has a draft version; edit or delete it first.", code="draft_exists")
+    return Pathway(
+        family=latest.family,
+        version=existing.aggregate(top=Max("version"))["top"] + 1,
+        operation=operation,
+    )
+
+
+def _import_graph(pathway: Pathway, step_rows: Mapping, link_rows: list, actor) -> None:
     new_steps = {
         key: PathwayStep(
             pathway=pathway,
@@ -653,4 +681,3 @@ def pathway_import(*, actor, document: Mapping, operation: Operation | None = No
         PathwayLink,
         default_user=actor,
     )
-    return pathway

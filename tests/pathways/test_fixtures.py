@@ -3,8 +3,8 @@
 import pytest
 
 from partners import services as partner_services
-from referrals.models import Pathway
-from referrals.pathway_selectors import (
+from pathways.models import Pathway
+from pathways.selectors import (
     pathway_alternatives,
     pathway_next_steps,
     pathway_route,
@@ -31,7 +31,7 @@ def test_four_demo_pathways_load_published_and_valid(demo):
 
 
 def test_loading_the_demo_twice_changes_nothing(demo):
-    from referrals.pathway_demo import load_demo_pathways
+    from pathways.demo import load_demo_pathways
 
     assert load_demo_pathways(operation=demo.operation, actor=demo.admin) == []
     assert Pathway.objects.count() == 4

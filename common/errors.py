@@ -1,7 +1,6 @@
 """Errors raised by services, with stable codes.
 
-Services in every app raise these (``partners`` is the bottom of the dependency chain, so
-``consent`` and ``referrals`` import them from here). The REST exception handler and the GraphQL
+Services in every app raise these. The REST exception handler (``hub.errors``) and the GraphQL
 mutations translate them into the same ``{code, message, field}`` shape.
 """
 
