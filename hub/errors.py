@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from common.errors import ServiceError
+from common.errors import ServiceError, is_registered
 
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
@@ -34,7 +34,9 @@ def _first_code(codes) -> str:
     if isinstance(codes, list):
         for value in codes:
             return _first_code(value)
-    return str(codes) if codes else "invalid"
+    code = str(codes) if codes else "invalid"
+    # only declared codes reach a client; a field-validation code we do not declare reads as invalid
+    return code if is_registered(code) else "invalid"
 
 
 def exception_handler(exc, context):

@@ -15,6 +15,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from common.connections import MAX_PAGE_SIZE
 from common.errors import ServiceError
+from common.graphql import graphql_field
 from hub.auth import authenticate_api_request
 from hub.graphql_limits import validation_rules
 
@@ -103,7 +104,8 @@ class HubGraphQLView(GraphQLView):
             formatted["message"] = original.message
             formatted["extensions"] = {
                 "code": original.code,
-                **({"field": original.field} if original.field else {}),
+                **({"field": graphql_field(original.field)} if original.field else {}),
+                **({"details": dict(original.extra)} if original.extra else {}),
             }
             return formatted
         if isinstance(original, DjangoValidationError):
@@ -122,6 +124,10 @@ class HubGraphQLView(GraphQLView):
                 "extensions": {"code": "internal_error"},
             }
         if isinstance(error, GraphQLError):
-            return error.formatted
+            formatted = error.formatted
+            if not (formatted.get("extensions") or {}).get("code"):
+                # syntax and validation errors of graphql-core: one stable code for all of them
+                formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": "invalid_query"}
+            return formatted
         logger.error("GraphQL request failed", exc_info=error)
         return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}

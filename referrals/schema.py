@@ -15,7 +15,6 @@ from django.db.models import Prefetch, prefetch_related_objects
 from graphene import relay
 from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
-from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphql import GraphQLError
 from graphql_relay import to_global_id
 
@@ -26,7 +25,8 @@ from common.connections import (
     mark_page,
     page_of,
 )
-from common.errors import NotFound, ServiceError
+from common.errors import ServiceError
+from common.graphql import ServiceMutation
 from common.graphql_ids import decode_global_id
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
@@ -38,7 +38,6 @@ from referrals import services, transitions
 from referrals.models import Referral, ReferralEvent
 from referrals.selectors import (
     facts_for,
-    referral_get_visible,
     referral_list,
     referral_list_visible,
     with_details,
@@ -499,23 +498,14 @@ class ReferralQueries(graphene.ObjectType):
 # Mutations ---------------------------------------------------------------------------------------
 
 
-class MutationErrorType(graphene.ObjectType):
-    class Meta:
-        name = "MutationError"
-
-    code = graphene.String(
-        required=True, description="Stable code, e.g. invalid_transition, referral_not_found"
-    )
-    message = graphene.String(required=True)
-    field = graphene.String(description="The argument at fault, if one is")
-
-
 def _visible_referral(info, global_id: str) -> Referral:
     """Decode and fetch through the selector: another organisation's id is simply not found."""
-    raw = decode_global_id(global_id, "Referral")
-    if raw is None:
-        raise NotFound("No such referral.", code="referral_not_found", field="id")
-    return referral_get_visible(user=_user(info), referral_id=raw)
+    return ServiceMutation.node_or_error(
+        global_id,
+        "Referral",
+        lambda raw: referral_list_visible(user=_user(info)).filter(pk=raw).first(),
+        code="referral_not_found",
+    )
 
 
 def _reloaded(info, referral: Referral | None) -> Referral | None:
@@ -526,26 +516,19 @@ def _reloaded(info, referral: Referral | None) -> Referral | None:
     return ReferralType.get_node(info, referral.pk)
 
 
-class ReferralMutation(graphene.Mutation):
+class ReferralMutation(ServiceMutation):
     """Shape shared by every referral mutation: the referral afterwards, and typed errors."""
 
     class Meta:
         abstract = True
 
     referral = graphene.Field(ReferralType, description="The referral after the change; null on error")
-    errors = graphene.List(graphene.NonNull(MutationErrorType), required=True)
 
     @classmethod
     def respond(cls, info, change, **extra):
-        try:
-            result = change()
-        except ServiceError as exc:
-            # ATOMIC_MUTATIONS: the view rolls the whole operation back when this flag is set
-            setattr(info.context, MUTATION_ERRORS_FLAG, True)
-            error = MutationErrorType(
-                code=exc.code, message=exc.message, field=to_camel_case(exc.field) if exc.field else None
-            )
-            return cls(referral=None, errors=[error], **{key: None for key in extra})
+        result, errors = cls.perform(info, change)
+        if errors:
+            return cls(referral=None, errors=errors, **{key: None for key in extra})
         referral = result[0] if isinstance(result, tuple) else result
         values = {key: _reloaded(info, getter(result)) for key, getter in extra.items()}
         return cls(referral=_reloaded(info, referral), errors=[], **values)
@@ -686,24 +669,23 @@ class ReferOnward(ReferralMutation):
     def mutate(cls, root, info, id, to_service, idempotency_key, **arguments):
         def change():
             referral = _visible_referral(info, id)
-            raw = decode_global_id(to_service, "Service")
-            try:
-                service = service_list_visible(user=_user(info)).filter(pk=raw).first() if raw else None
-            except (ValueError, DjangoValidationError):
-                service = None
-            if service is None:
-                raise NotFound("No such service.", code="service_not_found", field="to_service")
+            service = cls.node_or_error(
+                to_service,
+                "Service",
+                lambda raw: service_list_visible(user=_user(info)).filter(pk=raw).first(),
+                code="service_not_found",
+                field="to_service",
+            )
             link = None
             if arguments.get("pathway_link"):
-                raw_link = decode_global_id(arguments["pathway_link"], "PathwayLink")
-                try:
-                    link = PathwayLink.objects.filter(pk=raw_link).first() if raw_link else None
-                except (ValueError, DjangoValidationError):
-                    link = None
-                if link is None:
-                    raise NotFound(
-                        "No such pathway link.", code="pathway_link_not_found", field="pathway_link"
-                    )
+                link = cls.node_or_error(
+                    arguments["pathway_link"],
+                    "PathwayLink",
+                    lambda raw: PathwayLink.objects.filter(pk=raw).first(),
+                    code="pathway_link_not_found",
+                    field="pathway_link",
+                    message="No such pathway link.",
+                )
             urgency = arguments.get("urgency")
             child = services.referral_refer_onward(
                 actor=_user(info),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 
-from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError, error_for
 from common.saving import save_with_history
 from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.models import Membership, Organisation, Service
@@ -276,7 +276,7 @@ def referral_send(
     if person.organisation_id != membership.organisation_id:
         raise NotFound("No such person.", code="person_not_found", field="person")
     if person.is_erased:
-        raise ServiceError("The person's data has been erased.", code="person_erased", field="person")
+        raise Conflict("The person's data has been erased.", code="person_erased", field="person")
     if from_service is not None and from_service.organisation_id != membership.organisation_id:
         raise ServiceError(
             "The referring service must be one of yours.", code="invalid", field="from_service"
@@ -375,7 +375,7 @@ def _locked_person_and_consent(person: Person, consent: ConsentRecord) -> tuple[
     person = Person.objects.select_for_update().get(pk=person.pk)
     consent = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
     if person.is_erased:
-        raise ServiceError("The person's data has been erased.", code="person_erased", field="person")
+        raise Conflict("The person's data has been erased.", code="person_erased", field="person")
     if consent.person_id != person.id:
         raise ServiceError(
             "The consent record is not this person's.", code="consent_not_for_person", field="consent"
@@ -402,8 +402,8 @@ def _disclosure(*, consent: ConsentRecord, to_service: Service, optional_fields,
         )
     check = consent.is_valid_for(to_service.category, to_service.organisation, to_service.required_fields)
     if not check:
-        raise ServiceError(
-            check.message, code=check.code, field="consent", extra={"missing_fields": list(check.fields)}
+        raise error_for(
+            check.code, check.message, field="consent", extra={"missing_fields": list(check.fields)}
         )
     not_in_consent = [name for name in disclosure.optional_not_consented if name not in in_consent]
     if not_in_consent:

@@ -214,8 +214,11 @@ def test_other_organisations_referral_is_not_found_everywhere(gql, world):
     body = gql(outsider, ACCEPT, {"id": referral_id})[1]
     assert ok(body)["acceptReferral"] == {
         "referral": None,
-        "errors": [{"code": "referral_not_found", "message": "No such referral.", "field": None}],
+        # the same answer, field included, as a malformed or random id gets
+        "errors": [{"code": "referral_not_found", "message": "No such referral.", "field": "id"}],
     }
+    garbage_body = gql(outsider, ACCEPT, {"id": "not-a-global-id"})[1]
+    assert ok(garbage_body) == ok(body)
     referral.refresh_from_db()
     assert referral.status == "sent"
 
