@@ -16,6 +16,7 @@ from referrals.models import AccessLog, Referral
 from referrals.selectors import permission_id, referral_list_visible
 from tests.conftest import token_for
 from tests.factories import ServiceFactory
+from tests.referrals.api_helpers import bring_to, caseworker_id, gid, ok
 from tests.referrals.referral_setup import build_world
 
 pytestmark = pytest.mark.django_db
@@ -51,20 +52,6 @@ query ($id: ID!) {
   }
 }
 """
-
-
-def gid(kind: str, obj) -> str:
-    return to_global_id(kind, str(obj.pk))
-
-
-def caseworker_id(user) -> str:
-    """What ``assignableCaseworkers`` hands out: the global id of the user's active membership."""
-    return to_global_id("Caseworker", str(Membership.objects.get(user=user, is_active=True).pk))
-
-
-def ok(body) -> dict:
-    assert "errors" not in body, body
-    return body["data"]
 
 
 def inbox_references(gql, user, **variables) -> list[str]:
@@ -295,28 +282,6 @@ def mutation_for(action: str, world, onward_service) -> tuple[str, dict]:
         "{ referral { id status } errors { code message field } } }"
     )
     return document, {name: value for name, (_kind, value) in variables.items()}
-
-
-def bring_to(world, state: str, key: str | None = None) -> Referral:
-    referral = world.send(**({"idempotency_key": key} if key else {}))
-    receiver, sender = world.b.caseworker, world.a.caseworker
-    steps = {
-        "sent": [],
-        "acknowledged": [(receiver, "acknowledge", {})],
-        "accepted": [(receiver, "accept", {})],
-        "declined": [(receiver, "decline", {"reason_code": "no_capacity"})],
-        "completed": [(receiver, "accept", {}), (receiver, "complete", {"outcome": "service_provided"})],
-        "closed": [
-            (receiver, "accept", {}),
-            (receiver, "complete", {"outcome": "service_provided"}),
-            (sender, "close", {}),
-        ],
-        "withdrawn": [(sender, "withdraw", {"reason_code": "person_request"})],
-    }[state]
-    for actor, action, arguments in steps:
-        referral = services.referral_transition(actor=actor, referral=referral, action=action, **arguments)
-    assert referral.status == state
-    return referral
 
 
 @pytest.mark.parametrize("state", STATES)
