@@ -235,12 +235,19 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
+    """Context: ``show_fields`` — from the referral's facts (a tombstone names no fields)."""
+
     user = serializers.CharField(source="user.username")
     organisation = OrganisationRefSerializer(allow_null=True)
+    fields = serializers.SerializerMethodField(method_name="fields_shown")
 
     class Meta:
         model = AccessLog
         fields = ["id", "user", "organisation", "fields", "api", "at"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def fields_shown(self, entry):
+        return list(entry.fields) if self.context.get("show_fields", True) else []
 
 
 class InformationGivenSerializer(serializers.ModelSerializer):
@@ -495,8 +502,12 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get"], url_path="access-log")
     def access_log(self, request, pk=None):
-        page = self.paginate_queryset(access_log_of(referral=self.get_object()))
-        return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
+        referral = self.get_object()
+        show_fields = not facts_for(user=request.user, referral=referral).tombstone
+        page = self.paginate_queryset(access_log_of(referral=referral))
+        return self.get_paginated_response(
+            AccessLogSerializer(page, many=True, context={"show_fields": show_fields}).data
+        )
 
     @extend_schema(
         request=None,

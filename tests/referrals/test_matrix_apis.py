@@ -7,8 +7,8 @@ exactly when the matrix allows it (every attempt rolled back, so each starts fro
 import pytest
 from django.db import transaction
 
+from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from consent.services import consent_new_version
-from partners.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from referrals import services
 from referrals.models import Referral
 from tests.factories import ServiceFactory

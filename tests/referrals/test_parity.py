@@ -111,8 +111,11 @@ CALLERS = {
 def build(scenario: Scenario, narrative: bool):
     categories = ["given_name", "phone", "best_time_to_call"] + (["narrative"] if narrative else [])
     world = build_world(data_categories=categories)
-    # the service asks for the narrative either way; only the consent decides whether the note travels
-    referral = world.send(reason_note=REASON_NOTE, optional_fields=["best_time_to_call", "narrative"])
+    # the service offers the narrative either way; asked for only where the consent covers it (asking
+    # for a field the consent does not cover is refused), so only the consent decides whether the note
+    # travels
+    optional = ["best_time_to_call", "narrative"] if narrative else ["best_time_to_call"]
+    referral = world.send(reason_note=REASON_NOTE, optional_fields=optional)
     for step in scenario.steps:
         if step[0] == "assign":
             referral = services.referral_assign(
