@@ -1,9 +1,11 @@
-"""The project's contracts: migrations, the printed GraphQL schema, the OpenAPI schema, deploy checks."""
+"""The project's contracts: migrations, the printed GraphQL schema, the OpenAPI schema, deploy checks,
+the import layers."""
 
-import ast
 import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from io import StringIO
 from pathlib import Path
 
@@ -75,41 +77,63 @@ def test_error_pages_are_json(client):
     assert response.json()["error"]["code"] == "not_found"
 
 
-# Dependencies point one way: hub → referrals → {pathways, consent} → partners → common -------
+# Dependencies point one way (DESIGN §2): import-linter's contracts in pyproject.toml ------------
 
-APPS_BELOW = {
-    "common": set(),
-    "partners": {"common"},
-    "consent": {"partners", "common"},
-    "pathways": {"partners", "common"},
-    "referrals": {"pathways", "consent", "partners", "common"},
-}
-PURE_MODULES = ("pathways/graph.py", "pathways/conditions.py", "pathways/drawing.py")
+IMPORT_LINTER = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+CONTRACTS = {contract["id"]: contract for contract in IMPORT_LINTER["contracts"]}
+# above every app and never imported by one; they are not shipped
+OUTSIDE_THE_LAYERS = {"tests", "benchmarks"}
 
 
-def _imported_modules(path: Path) -> set[str]:
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            modules.add(node.module)
-    return modules
+def _lint_imports(cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [lint_imports, "--no-cache"],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("app", APPS_BELOW)
-def test_an_app_imports_only_the_apps_below_it(app):
-    known = {*APPS_BELOW, "hub"}
-    wrong = {
-        f"{path.relative_to(ROOT)} imports {module}"
-        for path in (ROOT / app).rglob("*.py")
-        for module in _imported_modules(path)
-        if (top := module.split(".")[0]) in known and top != app and top not in APPS_BELOW[app]
-    }
-    assert not wrong, sorted(wrong)
+def test_the_import_contracts_are_kept():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in result.stdout
 
 
-@pytest.mark.parametrize("module", PURE_MODULES)
-def test_pure_pathway_modules_import_neither_django_nor_another_app(module):
-    forbidden = {"django", "rest_framework", "graphene", "graphene_django", "hub", *APPS_BELOW} - {"pathways"}
-    assert not {name.split(".")[0] for name in _imported_modules(ROOT / module)} & forbidden
+def test_every_package_at_the_root_is_in_a_layer():
+    # a new app left out of the contract would be free to import anything
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - OUTSIDE_THE_LAYERS
+    in_layers = {name.strip() for layer in CONTRACTS["layers"]["layers"] for name in layer.split("|")}
+    assert packages == set(IMPORT_LINTER["root_packages"]) == in_layers
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("partners/_wrong_way.py", "import referrals.models", "layers"),
+        ("common/_wrong_way.py", "import partners.vocabulary", "layers"),
+        ("consent/_wrong_way.py", "import pathways.graph", "layers"),
+        ("referrals/facts.py", "import django.db", "pure"),
+        ("referrals/disclosure.py", "import partners.models", "pure"),
+    ],
+)
+def test_a_wrong_way_import_breaks_its_contract(tmp_path, module, line, broken):
+    for package in IMPORT_LINTER["root_packages"]:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    with (tmp_path / module).open("a") as source:
+        source.write(f"\n{line}\n")
+
+    # the copies must shadow the editable install: lint-imports puts its cwd first on sys.path and
+    # PYTHONPATH says the same; the importer named below proves the copies were the ones read
+    result = _lint_imports(tmp_path, PYTHONPATH=str(tmp_path))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    for contract_id, contract in CONTRACTS.items():
+        verdict = "BROKEN" if contract_id == broken else "KEPT"
+        assert f"{contract['name']} {verdict}" in result.stdout, result.stdout
+    importer = module.removesuffix(".py").replace("/", ".")
+    assert f"{importer} -> " in result.stdout, result.stdout
