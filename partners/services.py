@@ -275,6 +275,7 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
     membership.is_active = False
     save_with_history(membership, actor)
     membership.user.groups.remove(membership.organisation.group)
+    hooks.run_deactivation_handlers(membership=membership, actor=actor)
     _forget_membership_cache(membership.user)
     return membership
 

@@ -15,4 +15,5 @@ class ReferralsConfig(AppConfig):
         cascade.register_erasure_handler(services.on_person_erased)
         cascade.register_scope_change_handler(services.on_consent_narrowed)
         hooks.register_focal_point_handler(services.on_focal_point_handed_over)
+        hooks.register_deactivation_handler(services.on_membership_deactivated)
         cascade.register_access_exporter("referrals", services.export_for_person)

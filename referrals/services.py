@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
@@ -34,7 +34,7 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
-from referrals.selectors import permission_id, referral_get_visible
+from referrals.selectors import facts_for, permission_id, referral_get_visible, referral_list
 
 S = Referral.Status
 # The reason codes, from the transition table (kept here too: callers name them as services.*).
@@ -140,30 +140,28 @@ def _response_due(service: Service, urgency: str, now):
     return now + timedelta(hours=hours)
 
 
-def _grant(referral: Referral, *, psea: bool, sending_users=None) -> None:
-    """The object grants of a new referral, written in one insert per table."""
+def _grant(referral: Referral, *, receivers: list, senders: list) -> None:
+    """The object grants of a new referral, written in one insert per table. A holder is a group
+    (everyone in an organisation) or a user (a confined referral)."""
     from django.contrib.auth.models import Group, Permission
 
     perms = {
         p.codename: p
         for p in Permission.objects.filter(
             content_type__app_label="referrals",
-            codename__in=("view_referral", "respond_referral", "manage_referral"),
+            codename__in=(transitions.VIEW, transitions.RESPOND, transitions.MANAGE),
         )
     }
-    receiving = referral.to_organisation
-    # SEA reports: the receiving PSEA focal point only, nobody else in that organisation
-    receivers = [_focal_point_of(receiving.id)] if psea else [receiving.group]
-    # an onward referral from a restricted one stays with the people who could see its parent
-    senders = sending_users if sending_users else [referral.from_organisation.group]
-    grants = [(holder, "view_referral") for holder in receivers] + [
-        (holder, "respond_referral") for holder in receivers
+    grants = [
+        (holder, codename) for holder in receivers for codename in (transitions.VIEW, transitions.RESPOND)
     ]
-    grants += [(holder, "view_referral") for holder in senders] + [
-        (holder, "manage_referral") for holder in senders
+    grants += [
+        (holder, codename) for holder in senders for codename in (transitions.VIEW, transitions.MANAGE)
     ]
     group_rows, user_rows = [], []
     for holder, codename in grants:
+        if holder is None:
+            continue
         if isinstance(holder, Group):
             group_rows.append(
                 ReferralGroupObjectPermission(
@@ -176,6 +174,32 @@ def _grant(referral: Referral, *, psea: bool, sending_users=None) -> None:
             )
     ReferralGroupObjectPermission.objects.bulk_create(group_rows, ignore_conflicts=True)
     ReferralUserObjectPermission.objects.bulk_create(user_rows, ignore_conflicts=True)
+
+
+def _confinement(*, actor, organisation: Organisation, receiving: Organisation, psea: bool, parent):
+    """Who holds a new referral on each side, and whether it is confined. Confinement survives
+    every path that copies access:
+
+    - a PSEA report reaches the receiving PSEA focal point only, and on the sending side stays with
+      the person who sent it and the sending focal point;
+    - an onward referral from a confined one is, on its sending side, held by those who held the
+      parent; sent on to another service of the same organisation, its receiving side is too.
+    Returns (receivers, senders, restricted, assignee)."""
+    parent_holders = _restricted_holders(parent) if parent is not None and parent.restricted else None
+    if psea:
+        focal_point = _focal_point_of(receiving.id)
+        receivers, restricted, assignee = [focal_point], True, focal_point
+    elif parent_holders is not None and receiving.id == parent.to_organisation_id:
+        receivers, restricted, assignee = parent_holders, True, parent.assigned_to
+    else:
+        receivers, restricted, assignee = [receiving.group], False, None
+    if parent_holders is not None:
+        senders = parent_holders
+    elif psea:
+        senders = [actor, _focal_point_of(organisation.id)]
+    else:
+        senders = [organisation.group]
+    return receivers, senders, restricted, assignee
 
 
 def _receiving_user_grants(referral: Referral):
@@ -312,7 +336,6 @@ def _create_referral(
     optional_fields: Iterable[str],
     idempotency_key: str,
     parent: Referral | None = None,
-    sending_users=None,
 ) -> Referral:
     _check_choices(urgency=urgency, source=source)
     reason_note = _clean_note(reason_note, "reason_note")
@@ -320,6 +343,8 @@ def _create_referral(
     disclosure = _disclosure(
         consent=consent, to_service=to_service, optional_fields=optional_fields, parent=parent
     )
+    if to_service.category.code == PSEA:  # an SEA report is referred immediately, whatever the form said
+        urgency = Referral.Urgency.EMERGENCY
     profile = person_profile(person, urgency)
     pathway, pathway_link = _followed_link(
         pathway_link, from_service=from_service, to_service=to_service, profile=profile
@@ -330,7 +355,12 @@ def _create_referral(
     # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
     note_shared = bool(reason_note) and "narrative" in shared
     psea = _is_psea(to_service, pathway)
+    if psea:  # along a PSEA pathway too
+        urgency = Referral.Urgency.EMERGENCY
     receiving = to_service.organisation
+    receivers, senders, restricted, assignee = _confinement(
+        actor=actor, organisation=organisation, receiving=receiving, psea=psea, parent=parent
+    )
     referral = Referral(
         person=person,
         consent=consent,
@@ -352,11 +382,11 @@ def _create_referral(
         reason_note=reason_note,
         due_by=_response_due(to_service, urgency, timezone.now()),
         idempotency_key=idempotency_key.strip(),
-        restricted=psea,
-        assigned_to=_focal_point_of(receiving.id) if psea else None,
+        restricted=restricted,
+        assigned_to=assignee,
     )
     save_with_history(referral, actor, validate=False)
-    _grant(referral, psea=psea, sending_users=sending_users)
+    _grant(referral, receivers=receivers, senders=senders)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
     _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
     return referral
@@ -678,7 +708,6 @@ def referral_refer_onward(
         optional_fields=optional_fields,
         idempotency_key=idempotency_key,
         parent=parent,
-        sending_users=_restricted_holders(parent) if parent.restricted else None,
     )
     _event(
         parent,
@@ -699,9 +728,13 @@ def _current_version(consent: ConsentRecord) -> ConsentRecord:
 
 
 def _restricted_holders(referral: Referral) -> list:
-    """The users who may see a restricted referral (its assignee and the focal point)."""
-    grants = _receiving_user_grants(referral).filter(permission__codename="view_referral")
-    return [grant.user for grant in grants.select_related("user")]
+    """The users who may see a restricted referral on its receiving side (its assignee and the
+    focal point), active members only."""
+    active = Membership.objects.filter(organisation_id=referral.to_organisation_id, is_active=True)
+    grants = _receiving_user_grants(referral).filter(
+        permission__codename=transitions.VIEW, user_id__in=active.values("user_id")
+    )
+    return [grant.user for grant in grants.select_related("user").order_by("user_id")]
 
 
 # Escalation, information, access log ------------------------------------------------------
@@ -809,25 +842,75 @@ def on_consent_narrowed(*, previous, record, actor) -> None:
 
 
 def on_focal_point_handed_over(*, organisation, previous, new, actor) -> None:
-    """What the outgoing focal point held in person (PSEA reports, restricted referrals they
-    narrowed) passes to the new one; they keep only what is assigned to them as a caseworker."""
+    """What the outgoing focal point held in person passes to the new one: on the receiving side
+    PSEA reports and the restricted referrals they narrowed (they keep only what is assigned to them
+    as a caseworker); on the sending side the PSEA reports their organisation sent (the officer who
+    sent one keeps it)."""
     if previous is None:
         return
-    granted = ReferralUserObjectPermission.objects.filter(user=previous).values("content_object_id")
+    grants = ReferralUserObjectPermission.objects.filter(user=previous).select_related("permission")
+    held_perms: dict = {}
+    for grant in grants:
+        held_perms.setdefault(grant.content_object_id, set()).add(grant.permission.codename)
     held = (
         Referral.objects.select_for_update(of=("self",))
-        .filter(to_organisation=organisation, pk__in=granted)
+        .filter(Q(to_organisation=organisation) | Q(from_organisation=organisation), pk__in=list(held_perms))
         .select_related("to_service__category", "pathway")
     )
     for referral in held:
-        psea = _is_psea(referral.to_service, referral.pathway)
-        for perm in ("view_referral", "respond_referral"):
-            assign_perm(f"referrals.{perm}", new, referral)
-        if psea or referral.assigned_to_id != previous.pk:
-            ReferralUserObjectPermission.objects.filter(content_object=referral, user=previous).delete()
-        if psea and referral.assigned_to_id == previous.pk:
-            referral.assigned_to = new
-            save_with_history(referral, actor, validate=False, update_fields=["assigned_to", "updated_at"])
+        perms, drop = held_perms[referral.pk], set()
+        if transitions.RESPOND in perms and referral.to_organisation_id == organisation.id:
+            psea = _is_psea(referral.to_service, referral.pathway)
+            for perm in (transitions.VIEW, transitions.RESPOND):
+                assign_perm(f"referrals.{perm}", new, referral)
+            if psea or referral.assigned_to_id != previous.pk:
+                drop |= {transitions.VIEW, transitions.RESPOND}
+            if psea and referral.assigned_to_id == previous.pk:
+                referral.assigned_to = new
+                save_with_history(
+                    referral, actor, validate=False, update_fields=["assigned_to", "updated_at"]
+                )
+        if transitions.MANAGE in perms and referral.from_organisation_id == organisation.id:
+            for perm in (transitions.VIEW, transitions.MANAGE):
+                assign_perm(f"referrals.{perm}", new, referral)
+            if referral.from_user_id != previous.pk:
+                drop |= {transitions.VIEW, transitions.MANAGE}
+            else:
+                drop.discard(transitions.VIEW)  # still the officer who sent it
+        if drop:
+            ReferralUserObjectPermission.objects.filter(
+                content_object=referral, user=previous, permission__codename__in=drop
+            ).delete()
+
+
+def on_membership_deactivated(*, membership, actor) -> None:
+    """A deactivated member loses every referral held in person at that organisation: a confined
+    referral stays with the focal point (and is no longer assigned to them) rather than coming back
+    if the account is ever reactivated."""
+    organisation_id = membership.organisation_id
+    in_organisation = Referral.objects.filter(
+        Q(to_organisation_id=organisation_id) | Q(from_organisation_id=organisation_id)
+    )
+    ReferralUserObjectPermission.objects.filter(
+        user_id=membership.user_id, content_object__in=in_organisation
+    ).delete()
+    assigned = list(
+        in_organisation.select_for_update(of=("self",)).filter(
+            to_organisation_id=organisation_id,
+            assigned_to_id=membership.user_id,
+            status__in=Referral.OPEN_STATUSES,
+        )
+    )
+    for referral in assigned:
+        referral.assigned_to = None
+        save_with_history(referral, actor, validate=False, update_fields=["assigned_to", "updated_at"])
+        _event(
+            referral,
+            ReferralEvent.Kind.ASSIGNED,
+            actor=actor,
+            from_status=referral.status,
+            reason_code="unassigned",
+        )
 
 
 def on_person_erased(*, person, actor) -> None:
@@ -840,55 +923,59 @@ def on_person_erased(*, person, actor) -> None:
 
 
 def export_for_person(*, person, actor=None) -> list[dict]:
-    """Everything held about the person in referrals, for a subject-access request. Handing the
-    shared data to ``actor`` is a read like any other: it is written to the access log."""
+    """What the exporting organisation holds about the person in referrals, for a subject-access
+    request: exactly what ``actor`` could read through the API (the same selector and the same
+    facts), never an onward referral between other organisations or a note that is not theirs to
+    read. Handing the shared data over is a read like any other: it is written to the access log."""
+    if actor is None:
+        return []
     referrals = list(
-        Referral.objects.filter(person=person)
-        .select_related("from_organisation", "to_service", "to_organisation")
+        referral_list(user=actor)
+        .filter(person=person)
         .prefetch_related(
             Prefetch("events", queryset=ReferralEvent.objects.select_related("organisation").order_by("at")),
             Prefetch("access_log", queryset=AccessLog.objects.select_related("organisation").order_by("at")),
         )
     )
-    if actor is not None:
-        payload_read(user=actor, referrals=referrals, api=AccessLog.Api.REST)
-    return [
-        {
-            "reference": referral.reference,
-            "from_organisation": referral.from_organisation.acronym,
-            "to_service": referral.to_service.name,
-            "to_organisation": referral.to_organisation.acronym,
-            "status": referral.status,
-            "urgency": referral.urgency,
-            "created_at": referral.created_at.isoformat(),
-            "due_by": referral.due_by.isoformat(),
-            "shared_fields": list(referral.shared_fields),
-            "payload": referral.payload,
-            "reason_note": referral.reason_note or "",
-            "outcome": referral.outcome,
-            "outcome_note": referral.outcome_note or "",
-            "payload_erased_at": referral.payload_erased_at.isoformat()
-            if referral.payload_erased_at
-            else None,
-            "events": [
-                {
-                    "kind": event.kind,
-                    "at": event.at.isoformat(),
-                    "organisation": event.organisation.acronym if event.organisation else None,
-                    "reason": event.reason_code,
-                    "note": event.note or "",
-                }
-                for event in referral.events.all()
-            ],
-            "read_by": [
-                {
-                    "at": entry.at.isoformat(),
-                    "organisation": entry.organisation.acronym if entry.organisation else None,
-                    "fields": list(entry.fields),
-                    "api": entry.api,
-                }
-                for entry in referral.access_log.all()
-            ],
-        }
-        for referral in referrals
-    ]
+    shown = {referral.pk: facts_for(user=actor, referral=referral) for referral in referrals}
+    payload_read(user=actor, referrals=[r for r in referrals if shown[r.pk].payload], api=AccessLog.Api.REST)
+    return [_exported(referral, shown[referral.pk]) for referral in referrals]
+
+
+def _exported(referral: Referral, seen) -> dict:
+    return {
+        "reference": referral.reference,
+        "side": seen.side,
+        "from_organisation": referral.from_organisation.acronym,
+        "to_service": referral.to_service.name,
+        "to_organisation": referral.to_organisation.acronym,
+        "status": referral.status,
+        "urgency": referral.urgency,
+        "created_at": referral.created_at.isoformat(),
+        "due_by": referral.due_by.isoformat(),
+        "shared_fields": list(seen.shared_fields),
+        "payload": seen.payload,
+        "reason_note": seen.reason_note or "",
+        "outcome": referral.outcome,
+        "outcome_note": seen.outcome_note or "",
+        "payload_erased_at": referral.payload_erased_at.isoformat() if referral.payload_erased_at else None,
+        "events": [
+            {
+                "kind": event.kind,
+                "at": event.at.isoformat(),
+                "organisation": event.organisation.acronym if event.organisation else None,
+                "reason": event.reason_code,
+                "note": (event.note or "") if seen.event_notes else "",
+            }
+            for event in referral.events.all()
+        ],
+        "read_by": [
+            {
+                "at": entry.at.isoformat(),
+                "organisation": entry.organisation.acronym if entry.organisation else None,
+                "fields": list(entry.fields) if not seen.tombstone else [],
+                "api": entry.api,
+            }
+            for entry in referral.access_log.all()
+        ],
+    }
