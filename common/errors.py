@@ -461,6 +461,13 @@ _CODES = (
     _code("wrong_side", 403, "referrals", "Only the other side of the referral may take this action."),
     _code("conflict", 409, "common", "The request conflicts with the current state."),
     _code("invalid_date", 400, "consent", "Not a date (YYYY-MM-DD)."),
+    _code(
+        "registration_number_in_url",
+        400,
+        "consent",
+        "Registration numbers never travel in a URL: POST them to persons/search.",
+        surfaces=(REST,),
+    ),
     # the transport: authentication, request shape, limits (REST and GraphQL)
     _code(
         "unauthenticated",

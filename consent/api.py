@@ -6,16 +6,16 @@ no PUT/PATCH/DELETE: a change of scope is ``POST /consents/{id}/versions``.
 """
 
 import django_filters
+from django.db.models import QuerySet
 from django.utils.html import escape
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common.errors import NotFound
+from common.errors import NotFound, ServiceError
 from common.serializers import StrictSerializer
 from consent import services
-from consent.crypto import registration_number_hash
 from consent.fhir import consent_to_fhir
 from consent.models import (
     AgeBand,
@@ -25,12 +25,14 @@ from consent.models import (
     DataSubjectRequest,
     LegalBasis,
     Person,
+    PersonReadLog,
     RecipientScope,
 )
 from consent.receipt import receipt_html, receipt_json
 from consent.selectors import (
     consent_list_visible,
     data_subject_request_list_visible,
+    person_find_by_registration_number,
     person_list_visible,
 )
 from partners.models import Location
@@ -126,34 +128,92 @@ def _validated(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+class LogsPersonalReads:
+    """Every response that shows a person's data writes one read-log row per person shown (one
+    bulk insert per request), before the response leaves: if the log cannot be written, nothing
+    is shown. ``read_what`` names what is read; ``person_of`` finds the person of a shown object."""
+
+    read_what = PersonReadLog.What.PERSON
+
+    @staticmethod
+    def person_of(obj):
+        return obj.person_id
+
+    def get_serializer(self, *args, **kwargs):
+        instance = args[0] if args else kwargs.get("instance")
+        if instance is not None:
+            self.shown(instance)
+        return super().get_serializer(*args, **kwargs)
+
+    def shown(self, instance) -> None:
+        items = instance if isinstance(instance, list | tuple | QuerySet) else [instance]
+        found = self.__dict__.setdefault("_persons_read", [])
+        found.extend(self.person_of(item) for item in items)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        persons = self.__dict__.pop("_persons_read", None)
+        if persons and 200 <= response.status_code < 300 and request.user.is_authenticated:
+            services.personal_data_read(
+                user=request.user, person_ids=persons, what=self.read_what, api="rest"
+            )
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 class PersonFilter(django_filters.FilterSet):
-    registration_number = django_filters.CharFilter(method="by_registration_number")
     erased = django_filters.BooleanFilter(field_name="erased_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Person
-        fields = ["registration_number", "sex", "age_band", "location", "erased"]
-
-    def by_registration_number(self, queryset, name, value):
-        return queryset.filter(registration_number_hash=registration_number_hash(value))
+        fields = ["sex", "age_band", "location", "erased"]
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Persons held by your organisation. ``?registration_number=`` finds one by its number."""
+class PersonSearchSerializer(StrictSerializer):
+    registration_number = serializers.CharField(max_length=64)
+
+
+class PersonViewSet(
+    LogsPersonalReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Persons held by your organisation. ``POST persons/search`` finds one by its registration
+    number, sent in the body so that it never lands in a URL (and so in no access log of a proxy)."""
 
     filterset_class = PersonFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @staticmethod
+    def person_of(obj):
+        return obj.pk
 
     def get_queryset(self):
         return person_list_visible(user=self.request.user)
 
     def get_serializer_class(self):
-        return PersonListSerializer if self.action == "list" else PersonSerializer
+        return PersonListSerializer if self.action in ("list", "search") else PersonSerializer
+
+    def list(self, request, *args, **kwargs):
+        if "registration_number" in request.query_params:
+            raise ServiceError(
+                "Registration numbers never travel in a URL: POST them to persons/search.",
+                code="registration_number_in_url",
+                field="registration_number",
+            )
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=PersonSearchSerializer,
+        responses=PersonListSerializer(many=True),
+        summary="Find a person of your organisation by registration number (exact, any spelling)",
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        number = _validated(PersonSearchSerializer, request.data)["registration_number"]
+        found = list(person_find_by_registration_number(user=request.user, registration_number=number))
+        return Response(self.get_serializer(found, many=True).data)
 
     @extend_schema(request=PersonWriteSerializer, responses=PersonSerializer, summary="Register a person")
     def create(self, request):
         person = services.person_create(actor=request.user, **_validated(PersonWriteSerializer, request.data))
-        return Response(PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(person).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=PersonWriteSerializer, responses=PersonSerializer, summary="Update a person's details"
@@ -161,7 +221,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def partial_update(self, request, pk=None):
         data = _validated(PersonWriteSerializer, request.data, partial=True)
         person = services.person_update(actor=request.user, person=self.get_object(), **data)
-        return Response(PersonSerializer(person).data)
+        return Response(self.get_serializer(person).data)
 
 
 # Consent records ---------------------------------------------------------------------------
@@ -273,11 +333,14 @@ class ReceiptHTMLRenderer(renderers.BaseRenderer):
         return f"<!DOCTYPE html><html><body><p>{escape(message)}</p></body></html>".encode()
 
 
-class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ConsentViewSet(
+    LogsPersonalReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Consent records held by your organisation. Records are never edited: make a new version."""
 
     serializer_class = ConsentSerializer
     filterset_class = ConsentFilter
+    read_what = PersonReadLog.What.CONSENT
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
@@ -319,6 +382,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], renderer_classes=[ReceiptHTMLRenderer, renderers.JSONRenderer])
     def receipt(self, request, pk=None):
         record = self.get_object()
+        self.shown(record)
         if request.accepted_renderer.format == "json":
             return Response(receipt_json(record))
         return Response(receipt_html(record), content_type="text/html; charset=utf-8")
@@ -328,7 +392,9 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["get"])
     def fhir(self, request, pk=None):
-        return Response(consent_to_fhir(self.get_object()), content_type="application/fhir+json")
+        record = self.get_object()
+        self.shown(record)
+        return Response(consent_to_fhir(record), content_type="application/fhir+json")
 
 
 # Data-subject requests ---------------------------------------------------------------------
@@ -381,11 +447,14 @@ class DataSubjectRequestRejectSerializer(StrictSerializer):
     outcome = serializers.CharField(max_length=5000)
 
 
-class DataSubjectRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DataSubjectRequestViewSet(
+    LogsPersonalReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Access, correction and erasure requests of persons your organisation holds."""
 
     serializer_class = DataSubjectRequestSerializer
     filterset_fields = ["kind", "status", "person"]
+    read_what = PersonReadLog.What.REQUEST
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):

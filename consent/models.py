@@ -459,3 +459,33 @@ class DataSubjectRequest(models.Model):
 
     def is_overdue(self, on: date | None = None) -> bool:
         return self.status == self.Status.OPEN and self.due_on < (on or timezone.localdate())
+
+
+class PersonReadLog(models.Model):
+    """One read of a person's data (the person record, a consent record, a request about them):
+    who, when, what, through which surface. It holds no value of the person."""
+
+    class What(models.TextChoices):
+        PERSON = "person", "Person record"
+        CONSENT = "consent", "Consent record"
+        REQUEST = "request", "Data-subject request"
+
+    class Api(models.TextChoices):
+        REST = "rest", "REST"
+        GRAPHQL = "graphql", "GraphQL"
+        ADMIN = "admin", "Admin"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="read_log")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, related_name="+")
+    what = models.CharField(max_length=8, choices=What.choices)
+    api = models.CharField(max_length=8, choices=Api.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["person", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.what} of {self.person_id} via {self.api}"

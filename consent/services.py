@@ -25,6 +25,7 @@ from consent.models import (
     DataSubjectRequest,
     LegalBasis,
     Person,
+    PersonReadLog,
     RecipientScope,
     age_band_for,
     age_on,
@@ -721,3 +722,14 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     _scrub_history(ConsentRecord, person_id=person.pk)
     _scrub_history(DataSubjectRequest, person_id=person.pk)
     return person
+
+
+def personal_data_read(*, user, person_ids, what: str, api: str) -> None:
+    """Log that ``user`` read these persons' data (``what``: person, consent or request): one bulk
+    insert for the whole request; a person shown twice is one row."""
+    membership = membership_active(user=user)
+    organisation_id = membership.organisation_id if membership else None
+    PersonReadLog.objects.bulk_create(
+        PersonReadLog(person_id=person_id, user=user, organisation_id=organisation_id, what=what, api=api)
+        for person_id in dict.fromkeys(person_ids)
+    )
