@@ -89,6 +89,20 @@ class ServiceError(Exception):
         self.extra = extra or {}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule, found without raising: what a rule's twin returns where the raising path
+    raises (``service_data_problems`` beside ``_apply_service_data``). Importers collect these and
+    say where in their file the value was; services raise the first one with :meth:`error`."""
+
+    field: str | None
+    code: str
+    message: str
+
+    def error(self) -> ServiceError:
+        return error_for(self.code, self.message, field=self.field)
+
+
 class NotFound(ServiceError):
     """Also used for objects the caller may not see: not allowed looks exactly like not found."""
 

@@ -283,13 +283,23 @@ class ServiceWriteSerializer(StrictSerializer):
     min_age = serializers.IntegerField(min_value=0, max_value=130, allow_null=True, required=False)
     max_age = serializers.IntegerField(min_value=0, max_value=130, allow_null=True, required=False)
     sexes = serializers.ListField(child=serializers.ChoiceField(choices=Service.Sex.choices), required=False)
-    specific_needs = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
-    languages = serializers.ListField(child=serializers.CharField(max_length=8), required=False)
+    specific_needs = serializers.ListField(
+        child=serializers.CharField(max_length=services.MAX_NEED_CODE), required=False
+    )
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=services.MAX_LANGUAGE_CODE), required=False
+    )
     is_active = serializers.BooleanField(required=False)
     is_accepting_referrals = serializers.BooleanField(required=False)
-    response_hours_emergency = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
-    response_hours_urgent = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
-    response_hours_normal = serializers.IntegerField(min_value=1, max_value=24 * 365, required=False)
+    response_hours_emergency = serializers.IntegerField(
+        min_value=1, max_value=services.MAX_RESPONSE_HOURS, required=False
+    )
+    response_hours_urgent = serializers.IntegerField(
+        min_value=1, max_value=services.MAX_RESPONSE_HOURS, required=False
+    )
+    response_hours_normal = serializers.IntegerField(
+        min_value=1, max_value=services.MAX_RESPONSE_HOURS, required=False
+    )
     required_fields = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     optional_fields = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     organisation = serializers.PrimaryKeyRelatedField(

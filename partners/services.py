@@ -1,5 +1,6 @@
 """Writes for organisations, memberships and services. Every rule is checked here."""
 
+from collections.abc import Mapping
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -7,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from common.errors import Conflict, PermissionDenied, ServiceError
+from common.errors import Conflict, PermissionDenied, Problem, ServiceError
 from common.saving import save_with_history
 from partners import hooks
 from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
@@ -34,6 +35,12 @@ SERVICE_EDITABLE_FIELDS = (
     "required_fields",
     "optional_fields",
 )
+URGENCIES = ("emergency", "urgent", "normal")
+# a response target beyond a year is a typo, not a promise
+MAX_RESPONSE_HOURS = 24 * 365
+# the columns' sizes: a longer code or need could not be stored
+MAX_LANGUAGE_CODE = Service._meta.get_field("languages").base_field.max_length
+MAX_NEED_CODE = Service._meta.get_field("specific_needs").base_field.max_length
 
 
 def _require_platform_admin(actor) -> None:
@@ -283,52 +290,74 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
 # Services ----------------------------------------------------------------------------------
 
 
-def _validate_service_fields(data: dict) -> None:
+def service_data_problems(data: Mapping, *, current: Service | None = None) -> list[Problem]:
+    """Every rule ``data`` (a service's editable fields, by name) breaks, in the order they are checked.
+
+    The twin of :func:`_apply_service_data`, which raises the first of these: importers call it so a
+    file is held to the same rules, limits and wording as an edit. Only the fields in ``data`` are
+    checked; a rule that relates two fields (required vs optional, minimum vs maximum age) reads the
+    one ``data`` leaves out from ``current``, the service being edited, when there is one.
+    """
+    problems: list[Problem] = []
+
+    def add(field: str | None, *, code: str, message: str) -> None:
+        problems.append(Problem(field=field, code=code, message=message))
+
+    def value(name: str):
+        return data[name] if name in data else getattr(current, name, None)
+
+    if unexpected := set(data) - set(SERVICE_EDITABLE_FIELDS):
+        add(None, code="field_not_editable", message=f"Cannot change: {', '.join(sorted(unexpected))}.")
     for key in ("required_fields", "optional_fields"):
-        if key not in data:
-            continue
-        names = list(data[key] or [])
+        names = list(data.get(key) or [])
         if bad := unknown_fields(names):
-            raise ServiceError(
-                f"Unknown disclosure field(s): {', '.join(bad)}. Allowed: {', '.join(DISCLOSURE_FIELDS)}.",
-                code="unknown_disclosure_field",
-                field=key,
-            )
+            allowed = ", ".join(DISCLOSURE_FIELDS)
+            message = f"Unknown disclosure field(s): {', '.join(map(str, bad))}. Allowed: {allowed}."
+            add(key, code="unknown_disclosure_field", message=message)
         if len(set(names)) != len(names):
-            raise ServiceError("A field is listed twice.", code="duplicate_disclosure_field", field=key)
-
-
-def _validate_languages(data: dict) -> None:
-    if "languages" not in data:
-        return
-    bad = [code for code in data["languages"] or [] if not LANGUAGE_CODE.match(str(code))]
-    if bad:
-        raise ServiceError(
-            f"Not an ISO 639 language code: {', '.join(map(str, bad))} (use e.g. 'en', 'ar', 'swh').",
-            code="invalid_language_code",
-            field="languages",
+            add(key, code="duplicate_disclosure_field", message="A field is listed twice.")
+    languages = [str(code) for code in data.get("languages") or []]
+    if bad := [code for code in languages if not LANGUAGE_CODE.match(code)]:
+        message = f"Not an ISO 639 language code: {', '.join(bad)} (use e.g. 'en', 'ar', 'swh')."
+        add("languages", code="invalid_language_code", message=message)
+    elif bad := [code for code in languages if len(code) > MAX_LANGUAGE_CODE]:
+        message = f"A language code is at most {MAX_LANGUAGE_CODE} characters: {', '.join(bad)}."
+        add("languages", code="invalid_language_code", message=message)
+    both = set(value("required_fields") or ()) & set(value("optional_fields") or ())
+    if both and ("required_fields" in data or "optional_fields" in data):
+        message = f"A field cannot be both required and optional: {', '.join(sorted(both))}."
+        add("optional_fields", code="field_required_and_optional", message=message)
+    for urgency in URGENCIES:
+        key = f"response_hours_{urgency}"
+        if key in data and not _whole_number_from(1, MAX_RESPONSE_HOURS, data[key]):
+            message = f"A response target is a whole number of hours from 1 to {MAX_RESPONSE_HOURS}."
+            add(key, code="invalid", message=message)
+    if bad := [sex for sex in data.get("sexes") or [] if sex not in Service.Sex.values]:
+        allowed = ", ".join(Service.Sex.values)
+        add(
+            "sexes",
+            code="invalid",
+            message=f"Unknown sex(es): {', '.join(map(str, bad))}. Allowed: {allowed}.",
         )
+    needs = data.get("specific_needs") or []
+    if not all(isinstance(need, str) and len(need) <= MAX_NEED_CODE for need in needs):
+        message = f"A specific need is a code of at most {MAX_NEED_CODE} characters."
+        add("specific_needs", code="invalid", message=message)
+    low, high = value("min_age"), value("max_age")
+    if ("min_age" in data or "max_age" in data) and low is not None and high is not None and low > high:
+        add("max_age", code="invalid", message="The maximum age is below the minimum age.")
+    return problems
+
+
+def _whole_number_from(low: int, high: int, value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _apply_service_data(service: Service, data: dict) -> None:
-    if unexpected := set(data) - set(SERVICE_EDITABLE_FIELDS):
-        raise ServiceError(f"Cannot change: {', '.join(sorted(unexpected))}.", code="field_not_editable")
-    _validate_service_fields(data)
-    _validate_languages(data)
+    if problems := service_data_problems(data, current=service):
+        raise problems[0].error()
     for key, value in data.items():
         setattr(service, key, value)
-    both = set(service.required_fields) & set(service.optional_fields)
-    if both:
-        raise ServiceError(
-            f"A field cannot be both required and optional: {', '.join(sorted(both))}.",
-            code="field_required_and_optional",
-            field="optional_fields",
-        )
-    for urgency in ("emergency", "urgent", "normal"):
-        if service.response_hours(urgency) < 1:
-            raise ServiceError(
-                "A response target is at least one hour.", code="invalid", field=f"response_hours_{urgency}"
-            )
 
 
 @transaction.atomic

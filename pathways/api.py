@@ -123,27 +123,27 @@ class OfferSerializer(serializers.Serializer):
 
 class PathwayCreateSerializer(StrictSerializer):
     operation = serializers.PrimaryKeyRelatedField(queryset=Operation.objects.all())
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=services.MAX_NAME)
     theme = serializers.ChoiceField(choices=Pathway.Theme.choices)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class PathwayUpdateSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=200, required=False)
+    name = serializers.CharField(max_length=services.MAX_NAME, required=False)
     theme = serializers.ChoiceField(choices=Pathway.Theme.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class StepWriteSerializer(StrictSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.select_related("organisation"))
-    key = serializers.CharField(max_length=64, required=False)
+    key = serializers.CharField(max_length=services.MAX_KEY, required=False)
     is_entry = serializers.BooleanField(required=False)
     x = serializers.FloatField(required=False, allow_null=True)
     y = serializers.FloatField(required=False, allow_null=True)
 
 
 class StepUpdateSerializer(StrictSerializer):
-    key = serializers.CharField(max_length=64, required=False)
+    key = serializers.CharField(max_length=services.MAX_KEY, required=False)
     is_entry = serializers.BooleanField(required=False)
     x = serializers.FloatField(required=False, allow_null=True)
     y = serializers.FloatField(required=False, allow_null=True)
@@ -155,7 +155,7 @@ class LinkWriteSerializer(StrictSerializer):
     condition = serializers.JSONField(required=False, help_text="Eligibility rule; see docs/pathways.md")
     preference = serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_PREFERENCE)
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTE)
-    key = serializers.CharField(max_length=64, required=False)
+    key = serializers.CharField(max_length=services.MAX_KEY, required=False)
 
 
 class ProfileSerializer(StrictSerializer):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from common.errors import Conflict, PermissionDenied, ServiceError
+from common.errors import Conflict, PermissionDenied, Problem, ServiceError
 from common.saving import save_with_history
 from partners.models import Operation, Service
 from partners.selectors import is_platform_admin
@@ -23,12 +23,14 @@ from pathways.conditions import ConditionError, condition_problems, validate_con
 from pathways.models import Pathway, PathwayLink, PathwayStep
 from pathways.selectors import graph_cache_invalidate, pathway_problems
 
-KEY_PATTERN = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
+MAX_KEY = 64
+KEY_PATTERN = re.compile(rf"^[-a-zA-Z0-9_]{{1,{MAX_KEY}}}$")
 PATHWAY_EDITABLE_FIELDS = ("name", "theme", "description")
 STEP_EDITABLE_FIELDS = ("key", "is_entry", "x", "y")
 LINK_EDITABLE_FIELDS = ("key", "from_step", "to_step", "condition", "preference", "note")
 MAX_PREFERENCE = 1000
 MAX_NOTE = 500
+MAX_NAME = 200
 
 
 def _require_platform_admin(actor) -> None:
@@ -52,7 +54,56 @@ def _locked_draft(pathway: Pathway) -> Pathway:
     return pathway
 
 
+# Each rule on a single value has a twin that returns the problem instead of raising: the services
+# below raise it (``_clean_*``), ``pathway_import`` collects it, so both say the same thing.
+
+
+def key_problem(key, field: str = "key") -> Problem | None:
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        message = f"A key is 1 to {MAX_KEY} letters, digits, '-' or '_'."
+        return Problem(field=field, code="invalid_key", message=message)
+    return None
+
+
+def key_taken_problem(key: str, field: str = "key") -> Problem:
+    return Problem(field=field, code="duplicate_key", message=f"The key {key!r} is taken in this pathway.")
+
+
+def preference_problem(value, field: str = "preference") -> Problem | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PREFERENCE:
+        message = f"The preference is a whole number from 1 to {MAX_PREFERENCE}."
+        return Problem(field=field, code="invalid_preference", message=message)
+    return None
+
+
+def theme_problem(theme, field: str = "theme") -> Problem | None:
+    if theme not in Pathway.Theme.values:
+        message = f"Unknown theme {theme!r}. Allowed: {', '.join(Pathway.Theme.values)}."
+        return Problem(field=field, code="invalid_theme", message=message)
+    return None
+
+
+def name_problem(name, field: str = "name") -> Problem | None:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        return Problem(field=field, code="invalid_name", message=f"A name is 1 to {MAX_NAME} characters.")
+    return None
+
+
+def note_problem(note, field: str = "note") -> Problem | None:
+    """``None`` is no note."""
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        message = f"A note is text of at most {MAX_NOTE} characters."
+        return Problem(field=field, code="invalid_note", message=message)
+    return None
+
+
+def _raise(problem: Problem | None) -> None:
+    if problem is not None:
+        raise problem.error()
+
+
 def _clean_condition(condition, field: str = "condition") -> dict:
+    # the twin is pathways.conditions.condition_problems, which validate_condition raises from
     try:
         return validate_condition(condition)
     except ConditionError as exc:
@@ -65,35 +116,28 @@ def _clean_condition(condition, field: str = "condition") -> dict:
 
 
 def _clean_key(key: str, field: str = "key") -> str:
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise ServiceError("A key is 1 to 64 letters, digits, '-' or '_'.", code="invalid_key", field=field)
+    _raise(key_problem(key, field))
     return key
 
 
 def _clean_preference(value, field: str = "preference") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PREFERENCE:
-        raise ServiceError(
-            f"The preference is a whole number from 1 to {MAX_PREFERENCE}.",
-            code="invalid_preference",
-            field=field,
-        )
+    _raise(preference_problem(value, field))
     return value
 
 
 def _clean_theme(theme) -> str:
-    if theme not in Pathway.Theme.values:
-        raise ServiceError(
-            f"Unknown theme {theme!r}. Allowed: {', '.join(Pathway.Theme.values)}.",
-            code="invalid_theme",
-            field="theme",
-        )
+    _raise(theme_problem(theme))
     return theme
 
 
 def _clean_name(name) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise ServiceError("A name is 1 to 200 characters.", code="invalid_name", field="name")
+    _raise(name_problem(name))
     return name.strip()
+
+
+def _clean_note(note) -> str:
+    _raise(note_problem(note))
+    return note or ""
 
 
 # Pathways ----------------------------------------------------------------------------------
@@ -294,7 +338,7 @@ def step_add(
         )
     key = _clean_key(key) if key else _free_step_key(pathway, service)
     if PathwayStep.objects.filter(pathway=pathway, key=key).exists():
-        raise Conflict(f"The key {key!r} is taken in this pathway.", code="duplicate_key", field="key")
+        raise key_taken_problem(key).error()
     step = PathwayStep(pathway=pathway, service=service, is_entry=is_entry, key=key, x=x, y=y)
     save_with_history(step, actor, validate=False)
     return step
@@ -313,9 +357,7 @@ def step_update(*, actor, step: PathwayStep, **fields) -> PathwayStep:
             .exclude(pk=step.pk)
             .exists()
         ):
-            raise Conflict(
-                f"The key {fields['key']!r} is taken in this pathway.", code="duplicate_key", field="key"
-            )
+            raise key_taken_problem(fields["key"]).error()
     for name, value in fields.items():
         setattr(step, name, value)
     save_with_history(step, actor, validate=False)
@@ -359,16 +401,6 @@ def _check_steps(pathway: Pathway, *steps: PathwayStep) -> None:
             )
 
 
-def _clean_note(note) -> str:
-    if note is None:
-        return ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise ServiceError(
-            f"A note is text of at most {MAX_NOTE} characters.", code="invalid_note", field="note"
-        )
-    return note
-
-
 @transaction.atomic
 def link_add(
     *,
@@ -388,7 +420,7 @@ def link_add(
     condition = _clean_condition(condition)
     key = _clean_key(key) if key else _free_link_key(pathway)
     if PathwayLink.objects.filter(pathway=pathway, key=key).exists():
-        raise Conflict(f"The key {key!r} is taken in this pathway.", code="duplicate_key", field="key")
+        raise key_taken_problem(key).error()
     link = PathwayLink(
         pathway=pathway,
         from_step=from_step,
@@ -417,9 +449,7 @@ def link_update(*, actor, link: PathwayLink, **fields) -> PathwayLink:
     if "key" in fields:
         _clean_key(fields["key"])
         if PathwayLink.objects.filter(pathway=pathway, key=fields["key"]).exclude(pk=link.pk).exists():
-            raise Conflict(
-                f"The key {fields['key']!r} is taken in this pathway.", code="duplicate_key", field="key"
-            )
+            raise key_taken_problem(fields["key"]).error()
     _check_steps(pathway, fields.get("from_step", link.from_step), fields.get("to_step", link.to_step))
     for name, value in fields.items():
         setattr(link, name, value)
@@ -459,6 +489,12 @@ class _Problems(list):
 
     def add(self, where: str, code: str, message: str) -> None:
         self.append({"path": where, "code": code, "message": f"{where}: {message}"})
+
+    def rule(self, where: str, problem: Problem | None) -> bool:
+        """Add the problem a rule's twin found at ``where``; true when there was one."""
+        if problem is not None:
+            self.add(where, problem.code, problem.message)
+        return problem is not None
 
 
 def _number_or_none(value) -> bool:
@@ -513,11 +549,8 @@ def _import_document(document, problems: _Problems) -> tuple[Mapping, list, list
             f"At most {MAX_IMPORT_STEPS} steps and {MAX_IMPORT_LINKS} links.", code="pathway_too_large"
         )
     problems.unknown("pathway", head, _PATHWAY_KEYS)
-    if head.get("theme") not in Pathway.Theme.values:
-        problems.add("pathway.theme", "invalid_theme", f"one of {', '.join(Pathway.Theme.values)}.")
-    name = head.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        problems.add("pathway.name", "invalid_name", "a name of 1 to 200 characters.")
+    problems.rule("pathway.theme", theme_problem(head.get("theme")))
+    problems.rule("pathway.name", name_problem(head.get("name")))
     return head, steps, links
 
 
@@ -546,11 +579,10 @@ def _import_steps(steps: list, operation: Operation, problems: _Problems) -> dic
             continue
         problems.unknown(where, item, _STEP_KEYS)
         key = item.get("key")
-        if not isinstance(key, str) or not KEY_PATTERN.match(key):
-            problems.add(f"{where}.key", "invalid_key", "1 to 64 letters, digits, '-' or '_'.")
+        if problems.rule(f"{where}.key", key_problem(key)):
             continue
         if key in step_rows:
-            problems.add(f"{where}.key", "duplicate_key", f"the key {key!r} is used twice.")
+            problems.rule(f"{where}.key", key_taken_problem(key))
             continue
         ref = item.get("service")
         if not isinstance(ref, Mapping):
@@ -595,8 +627,10 @@ def _import_links(links: list, step_rows: Mapping[str, tuple[Service, dict]], pr
             continue
         problems.unknown(where, item, _LINK_KEYS)
         key = item.get("key")
-        if not isinstance(key, str) or not KEY_PATTERN.match(key) or key in link_keys:
-            problems.add(f"{where}.key", "invalid_key", "a unique key of letters, digits, '-' or '_'.")
+        if problems.rule(f"{where}.key", key_problem(key)):
+            continue
+        if key in link_keys:
+            problems.rule(f"{where}.key", key_taken_problem(key))
             continue
         link_keys.add(key)
         for end in ("from", "to"):
@@ -608,18 +642,8 @@ def _import_links(links: list, step_rows: Mapping[str, tuple[Service, dict]], pr
                 problem.code,
                 problem.message,
             )
-        preference = item.get("preference", 1)
-        if (
-            isinstance(preference, bool)
-            or not isinstance(preference, int)
-            or not 1 <= preference <= MAX_PREFERENCE
-        ):
-            problems.add(
-                f"{where}.preference", "invalid_preference", f"a whole number from 1 to {MAX_PREFERENCE}."
-            )
-        note = item.get("note", "")
-        if not isinstance(note, str) or len(note) > MAX_NOTE:
-            problems.add(f"{where}.note", "invalid_note", f"at most {MAX_NOTE} characters.")
+        problems.rule(f"{where}.preference", preference_problem(item.get("preference", 1)))
+        problems.rule(f"{where}.note", note_problem(item.get("note")))
         link_rows.append(item)
     return link_rows
 
@@ -674,7 +698,7 @@ def _import_graph(pathway: Pathway, step_rows: Mapping, link_rows: list, actor) 
                 to_step=new_steps[item["to"]],
                 condition=item.get("condition") or {},
                 preference=item.get("preference", 1),
-                note=item.get("note", ""),
+                note=item.get("note") or "",
             )
             for item in link_rows
         ],

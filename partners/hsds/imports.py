@@ -43,10 +43,12 @@ from partners.hsds.mapping import (
 from partners.hsds.reader import Batch, Record, read_path
 from partners.models import Location, Operation, Organisation, Service, ServiceAtLocation, ServiceCategory
 from partners.selectors import is_platform_admin
-from partners.vocabulary import DISCLOSURE_FIELDS
+from partners.services import URGENCIES, service_data_problems
 
 BATCH_SIZE = 1000
-URGENCIES = ("emergency", "urgent", "normal")
+# where a file holds the service fields the directory's rules name
+_AGE_COLUMN = {"min_age": "minimum_age", "max_age": "maximum_age"}
+_PROFILE_FIELD = {f"response_hours_{urgency}": f"response_hours.{urgency}" for urgency in URGENCIES}
 
 
 @dataclass
@@ -470,12 +472,16 @@ class _Importer:
         for record in records.values():
             values = values_of[record.id]
             current = existing.get(record.id)
-            low, high = values["min_age"], values["max_age"]
-            if low is not None and high is not None and low > high:
+            if problems := service_data_problems(
+                {"min_age": values["min_age"], "max_age": values["max_age"]}
+            ):
                 raise HsdsImportError(
-                    "is below minimum_age", source=record.source, field="maximum_age", code="hsds_invalid"
+                    problems[0].message,
+                    source=record.source,
+                    field=_AGE_COLUMN[problems[0].field],
+                    code="hsds_invalid",
                 )
-            values.update(self._service_profile(record))
+            values.update(self._service_profile(record, current))
             category = self.service_category.get(record.id)
             if category is not None:
                 values["category_id"] = category.pk
@@ -526,9 +532,9 @@ class _Importer:
             service_id = record.refs.get("service_id")
             if not code or service_id is None:
                 continue
-            if len(code) > 8:
+            if problems := service_data_problems({"languages": [code]}):
                 raise HsdsImportError(
-                    "is not an ISO 639 code", source=record.source, field="code", code="hsds_invalid"
+                    problems[0].message, source=record.source, field="code", code="hsds_invalid"
                 )
             if code not in codes[service_id]:
                 codes[service_id].append(code)
@@ -545,8 +551,12 @@ class _Importer:
             save_with_history(category, self.actor, validate=False)
         return category
 
-    def _service_profile(self, record: Record) -> dict:
-        """Our own service fields, from the ``referral_hub`` profile object (docs/hsds-profile)."""
+    def _service_profile(self, record: Record, current: Service | None) -> dict:
+        """Our own service fields, from the ``referral_hub`` profile object (docs/hsds-profile).
+
+        The document's shapes (lists, objects, booleans) are checked here; the rules on the values
+        are the service's own (``service_data_problems``), so an import and an edit agree.
+        """
         profile = _profile_object(record)
         values = {}
 
@@ -560,32 +570,26 @@ class _Importer:
                 names = profile[key]
                 if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                     fail(key, "must be a list of disclosure field names")
-                if unknown := [name for name in names if name not in DISCLOSURE_FIELDS]:
-                    fail(key, f"unknown disclosure field(s): {', '.join(unknown)}")
-                if len(set(names)) != len(names):
-                    fail(key, "a field is listed twice")
                 values[key] = names
-        if set(values.get("required_fields", ())) & set(values.get("optional_fields", ())):
-            fail("optional_fields", "a field cannot be both required and optional")
         if "response_hours" in profile:
             hours = profile["response_hours"]
             if not isinstance(hours, dict) or set(hours) - set(URGENCIES):
                 fail("response_hours", f"must be an object with keys {', '.join(URGENCIES)}")
             for urgency, value in hours.items():
-                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24 * 365:
-                    fail(f"response_hours.{urgency}", "must be a whole number of hours, 1 to 8760")
                 values[f"response_hours_{urgency}"] = value
         if "sexes" in profile:
-            if not isinstance(profile["sexes"], list) or set(profile["sexes"]) - set(Service.Sex.values):
+            if not isinstance(profile["sexes"], list):
                 fail("sexes", f"must list some of {', '.join(Service.Sex.values)}")
             values["sexes"] = profile["sexes"]
         if "specific_needs" in profile:
             needs = profile["specific_needs"]
-            if not isinstance(needs, list) or not all(isinstance(n, str) and len(n) <= 64 for n in needs):
-                fail("specific_needs", "must be a list of short codes")
+            if not isinstance(needs, list):
+                fail("specific_needs", "must be a list of codes")
             values["specific_needs"] = needs
         if "accepting_referrals" in profile and not isinstance(profile["accepting_referrals"], bool):
             fail("accepting_referrals", "must be true or false")
+        if problems := service_data_problems(values, current=current):
+            fail(_PROFILE_FIELD.get(problems[0].field, problems[0].field), problems[0].message)
         return values
 
     def _referral_switches(self, record: Record, current: Service | None, values: dict) -> None:

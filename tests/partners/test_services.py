@@ -1,11 +1,17 @@
 """Rules of partners.services, called directly (the API tests call them through HTTP)."""
 
+import json
+import uuid
+
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from common.errors import Conflict, PermissionDenied, ServiceError
 from partners import services
-from partners.models import Membership
+from partners.hsds.errors import HsdsImportError
+from partners.hsds.imports import hsds_import
+from partners.models import Membership, Service
 from partners.selectors import organisation_can_receive_referrals
 from tests.factories import (
     MembershipFactory,
@@ -16,6 +22,7 @@ from tests.factories import (
     UserFactory,
     member,
 )
+from tests.hsds.conftest import write_json
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +221,140 @@ def test_service_languages_accept_two_and_three_letter_codes(org_a):
         languages=["en", "ar", "swh"],
     )
     assert service.languages == ["en", "ar", "swh"]
+
+
+# One rule for an edit and an import ----------------------------------------------------------
+# The HSDS importer holds a file to service_data_problems, the twin of the checks service_update
+# raises: the same limit refuses the same value, in the same words.
+
+
+def _refused_by_service_update(service, **data) -> ServiceError:
+    focal_point = Membership.objects.get(
+        organisation=service.organisation, role=Membership.Role.FOCAL_POINT, is_active=True
+    ).user
+    with pytest.raises(ServiceError) as caught:
+        services.service_update(actor=focal_point, service=service, **data)
+    return caught.value
+
+
+def _refused_by_hsds_import(tmp_path, service, **document) -> HsdsImportError:
+    row = {
+        "id": str(service.pk),
+        "name": service.name,
+        "status": "active",
+        "organization_id": str(service.organisation_id),
+        **document,
+    }
+    before = Service.history.count()
+    with pytest.raises(HsdsImportError) as caught:
+        hsds_import(path=write_json(tmp_path, "service.json", row))
+    assert Service.history.count() == before
+    return caught.value
+
+
+def test_service_update_refuses_a_response_target_beyond_a_year(org_a):
+    service = ServiceFactory(organisation=org_a)
+    error = _refused_by_service_update(service, response_hours_urgent=services.MAX_RESPONSE_HOURS + 1)
+    assert (error.code, error.field) == ("invalid", "response_hours_urgent")
+    assert services.MAX_RESPONSE_HOURS == 8760
+    service.refresh_from_db()
+    assert service.response_hours_urgent == 72
+
+    updated = services.service_update(
+        actor=org_a.focal_point, service=service, response_hours_urgent=services.MAX_RESPONSE_HOURS
+    )
+    assert updated.response_hours_urgent == 8760
+
+
+@pytest.mark.parametrize(
+    ("profile", "data", "where"),
+    [
+        ({"response_hours": {"urgent": 8761}}, {"response_hours_urgent": 8761}, "response_hours.urgent"),
+        ({"response_hours": {"emergency": 0}}, {"response_hours_emergency": 0}, "response_hours.emergency"),
+        ({"response_hours": {"normal": True}}, {"response_hours_normal": True}, "response_hours.normal"),
+        ({"required_fields": ["phone", "blood_type"]}, {"required_fields": ["phone", "blood_type"]}, None),
+        ({"optional_fields": ["phone", "phone"]}, {"optional_fields": ["phone", "phone"]}, None),
+        (
+            {"required_fields": ["phone"], "optional_fields": ["phone"]},
+            {"required_fields": ["phone"], "optional_fields": ["phone"]},
+            "optional_fields",
+        ),
+        ({"sexes": ["female", "alien"]}, {"sexes": ["female", "alien"]}, None),
+        ({"specific_needs": ["x" * 65]}, {"specific_needs": ["x" * 65]}, None),
+    ],
+)
+def test_hsds_import_refuses_what_service_update_refuses_in_the_same_words(
+    org_a, tmp_path, profile, data, where
+):
+    service = ServiceFactory(organisation=org_a)
+    by_service = _refused_by_service_update(service, **data)
+    by_import = _refused_by_hsds_import(tmp_path, service, referral_hub=profile)
+
+    assert by_import.code == "hsds_invalid_profile"
+    assert by_import.field == f"referral_hub.{where or by_service.field}"
+    assert by_import.problem == by_service.message
+    assert by_import.message == f"service.json, document at /, field {by_import.field}: {by_service.message}"
+
+
+def test_the_hsds_profile_schema_publishes_the_services_response_limit():
+    schema = json.loads((settings.BASE_DIR / "docs" / "hsds-profile" / "service.json").read_text())
+    hours = schema["properties"]["referral_hub"]["properties"]["response_hours"]["properties"]
+    assert {urgency: (spec["minimum"], spec["maximum"]) for urgency, spec in hours.items()} == {
+        urgency: (1, services.MAX_RESPONSE_HOURS) for urgency in services.URGENCIES
+    }
+
+
+@pytest.mark.parametrize("code", ["English", "EN", "e", "swh-Latn1234"])
+def test_a_language_code_is_refused_identically_by_service_update_and_hsds_import(org_a, tmp_path, code):
+    service = ServiceFactory(organisation=org_a, languages=["en"])
+    by_service = _refused_by_service_update(service, languages=["ar", code])
+    language = {"id": str(uuid.uuid4()), "name": "Some language", "code": code}
+    by_import = _refused_by_hsds_import(tmp_path, service, languages=[language])
+
+    assert (by_service.code, by_service.field) == ("invalid_language_code", "languages")
+    assert (by_import.code, by_import.field) == ("hsds_invalid", "code")
+    assert by_import.problem == by_service.message
+    assert code in by_service.message
+    service.refresh_from_db()
+    assert service.languages == ["en"]
+
+
+def test_an_age_range_upside_down_is_refused_identically_by_service_update_and_hsds_import(org_a, tmp_path):
+    service = ServiceFactory(organisation=org_a)
+    by_service = _refused_by_service_update(service, min_age=30, max_age=10)
+    by_import = _refused_by_hsds_import(tmp_path, service, minimum_age=30, maximum_age=10)
+
+    assert (by_service.code, by_service.field) == ("invalid", "max_age")
+    assert (by_import.code, by_import.field) == ("hsds_invalid", "maximum_age")
+    assert by_import.problem == by_service.message
+
+
+def test_a_reimport_cannot_make_a_required_field_optional_too(org_a, tmp_path):
+    service = ServiceFactory(organisation=org_a, required_fields=["given_name", "phone"], optional_fields=[])
+    by_service = _refused_by_service_update(service, optional_fields=["phone"])
+    by_import = _refused_by_hsds_import(tmp_path, service, referral_hub={"optional_fields": ["phone"]})
+
+    assert by_service.code == "field_required_and_optional"
+    assert (by_import.code, by_import.field) == ("hsds_invalid_profile", "referral_hub.optional_fields")
+    assert by_import.problem == by_service.message
+
+
+def test_service_data_problems_names_every_broken_rule_without_raising():
+    problems = services.service_data_problems(
+        {
+            "colour": "red",
+            "required_fields": ["blood_type"],
+            "languages": ["English"],
+            "response_hours_normal": 9000,
+            "min_age": 18,
+            "max_age": 5,
+        }
+    )
+    assert [(problem.field, problem.code) for problem in problems] == [
+        (None, "field_not_editable"),
+        ("required_fields", "unknown_disclosure_field"),
+        ("languages", "invalid_language_code"),
+        ("response_hours_normal", "invalid"),
+        ("max_age", "invalid"),
+    ]
+    assert services.service_data_problems({"languages": ["en", "swh"], "response_hours_urgent": 8760}) == []

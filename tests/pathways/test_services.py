@@ -356,3 +356,118 @@ def test_link_note_that_is_too_long_or_not_text_is_refused_not_cut(note):
         link_add(actor=admin, pathway=pathway, from_step=first, to_step=second, note=note)
     assert (exc.value.code, exc.value.field) == ("invalid_note", "note")
     assert not PathwayLink.objects.exists()
+
+
+# One rule for an edit and an import -------------------------------------------------------
+# pathway_import collects the problems the step, link and pathway services raise (their twins):
+# the same value is refused with the same code and the same words, prefixed by its path.
+
+
+def _import_problems(actor, document) -> list[dict]:
+    with pytest.raises(ServiceError) as caught:
+        services.pathway_import(actor=actor, document=document)
+    return caught.value.extra["problems"]
+
+
+def _same_words(error: ServiceError, path: str) -> dict:
+    return {"path": path, "code": error.code, "message": f"{path}: {error.message}"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("key", "no spaces"),
+        ("key", "k" * 65),
+        ("preference", 0),
+        ("preference", services.MAX_PREFERENCE + 1),
+        ("preference", True),
+        ("note", "x" * (services.MAX_NOTE + 1)),
+        ("note", 42),
+    ],
+)
+def test_import_refuses_a_link_value_the_link_services_refuse_in_the_same_words(
+    platform_admin, small, field, value
+):
+    with pytest.raises(ServiceError) as by_add:
+        services.link_add(
+            actor=platform_admin, pathway=small, from_step=small.desk, to_step=small.health, **{field: value}
+        )
+    with pytest.raises(ServiceError) as by_update:
+        services.link_update(actor=platform_admin, link=small.links.first(), **{field: value})
+    assert (by_update.value.code, by_update.value.message) == (by_add.value.code, by_add.value.message)
+    document = pathway_export(pathway=small, export_format="json")
+    document["links"][0][field] = value
+
+    assert _import_problems(platform_admin, document) == [_same_words(by_add.value, f"links[0].{field}")]
+
+
+def test_import_refuses_a_malformed_condition_in_the_words_of_link_add(platform_admin, small):
+    condition = {"age": {"over": 3}, "sex": {"in": ["robot"]}}
+    with pytest.raises(ServiceError) as by_service:
+        services.link_add(
+            actor=platform_admin,
+            pathway=small,
+            from_step=small.desk,
+            to_step=small.health,
+            condition=condition,
+        )
+    document = pathway_export(pathway=small, export_format="json")
+    document["links"][0]["condition"] = condition
+
+    assert _import_problems(platform_admin, document) == [
+        {
+            "path": f"links[0].condition.{problem['path']}",
+            "code": problem["code"],
+            "message": f"links[0].condition.{problem['path']}: {problem['message']}",
+        }
+        for problem in by_service.value.extra["problems"]
+    ]
+
+
+@pytest.mark.parametrize("key", ["no spaces", "k" * 65, 7])
+def test_import_refuses_a_step_key_step_add_refuses_in_the_same_words(platform_admin, small, key):
+    with pytest.raises(ServiceError) as by_service:
+        services.step_add(actor=platform_admin, pathway=small, service=service(), key=key)
+    document = pathway_export(pathway=small, export_format="json")
+    document["steps"][0]["key"] = key
+
+    assert _same_words(by_service.value, "steps[0].key") in _import_problems(platform_admin, document)
+
+
+@pytest.mark.parametrize("part", ["steps", "links"])
+def test_import_refuses_a_key_used_twice_as_the_services_refuse_a_taken_key(platform_admin, small, part):
+    document = pathway_export(pathway=small, export_format="json")
+    taken = document[part][0]["key"]
+    with pytest.raises(Conflict) as by_service:
+        if part == "steps":
+            services.step_add(actor=platform_admin, pathway=small, service=service(), key=taken)
+        else:
+            services.link_add(
+                actor=platform_admin, pathway=small, from_step=small.desk, to_step=small.health, key=taken
+            )
+    document[part][1]["key"] = taken
+
+    assert _same_words(by_service.value, f"{part}[1].key") in _import_problems(platform_admin, document)
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", "   "), ("name", "n" * 201), ("theme", "cooking")])
+def test_import_refuses_a_pathway_name_or_theme_pathway_create_refuses_in_the_same_words(
+    platform_admin, small, field, value
+):
+    given = {"name": "Another", "theme": Pathway.Theme.GBV, field: value}
+    with pytest.raises(ServiceError) as by_service:
+        services.pathway_create(actor=platform_admin, operation=small.operation, **given)
+    document = pathway_export(pathway=small, export_format="json")
+    document["pathway"][field] = value
+
+    assert _import_problems(platform_admin, document) == [_same_words(by_service.value, f"pathway.{field}")]
+
+
+def test_import_takes_a_null_note_as_no_note_like_link_add(platform_admin, small):
+    document = pathway_export(pathway=small, export_format="json")
+    document["pathway"]["name"] = "Copied"
+    document["links"][0]["note"] = None
+
+    imported = services.pathway_import(actor=platform_admin, document=document)
+
+    assert imported.links.get(key=document["links"][0]["key"]).note == ""
