@@ -311,3 +311,36 @@ def test_unlock_clears_the_account_but_not_a_locked_address(api, client, org_a, 
     api(org_a.focal_point).post(f"/api/v1/memberships/{membership.id}/unlock")
     assert login(client, username, PASSWORD, address="10.8.0.1").status_code == 429
     assert login(client, username, PASSWORD, address="10.8.0.2").status_code == 200
+
+
+# Passwords follow the validators wherever they are set -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Short-pass1",  # 11 characters: the minimum is 12
+        "password1234",  # a common password
+        "739104628351",  # only digits
+        "amina.wekesa!",  # too close to the username
+    ],
+)
+def test_a_weak_password_for_a_new_member_is_refused(api, org_a, password):
+    response = api(org_a.focal_point).post(
+        "/api/v1/memberships",
+        {"username": "amina.wekesa", "role": "caseworker", "password": password},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "weak_password"
+    assert list(response.json()["error"]["fields"]) == ["password"]
+
+
+def test_a_strong_password_for_a_new_member_works_for_login(api, client, org_a):
+    response = api(org_a.focal_point).post(
+        "/api/v1/memberships",
+        {"username": "amina.wekesa", "role": "caseworker", "password": "violet-harbour-lantern-42"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert login(client, "amina.wekesa", "violet-harbour-lantern-42").status_code == 200
