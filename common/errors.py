@@ -23,6 +23,7 @@ _REST_ONLY = [
     "unsupported_media_type",
     "parse_error",
     "throttled",
+    "login_locked",
     "server_error",
     "null",
     "blank",
@@ -120,6 +121,13 @@ class PermissionDenied(ServiceError):
 class Conflict(ServiceError):
     status = 409
     default_code = "conflict"
+
+
+class TooManyRequests(ServiceError):
+    """Refused for now; a ``retry_after`` detail (seconds) also goes out as the Retry-After header."""
+
+    status = 429
+    default_code = "throttled"
 
 
 _CODES = (
@@ -509,6 +517,14 @@ _CODES = (
         "The GraphQL document does not parse or does not validate against the schema.",
     ),
     _code("throttled", 429, "api", "Too many requests; try again later."),
+    _code(
+        "login_locked",
+        429,
+        "api",
+        "Too many failed logins for this account or from this address: login is locked until … (in … "
+        "minutes); try again then, or ask your focal point or a platform admin to unlock your account.",
+        details=("retry_after",),
+    ),
     _code("server_error", 500, "api", "Internal error; it has been logged."),
     # field validation of a request body (REST); the message and `fields` name the field
     _code("required", 400, "api", "A required value is missing; the message names it."),

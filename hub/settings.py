@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "graphene_django",
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last, as axes asks: it turns a lockout during the admin login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -100,6 +103,8 @@ if not DATABASES["default"].get("NAME"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked account or address before any password is checked
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -125,7 +130,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Requests are small JSON documents; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
 
+# Reverse proxies in front of the application that append the address they saw to X-Forwarded-For.
+# 0: the address is REMOTE_ADDR and X-Forwarded-For is ignored (any client can write it). N: the
+# N-th entry from the right, the one the outermost trusted proxy wrote. DRF's throttles and the
+# failed-login limits (hub.auth.client_address) both read this one value.
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns "not authenticated" into a 401.
         "knox.auth.TokenAuthentication",
@@ -149,6 +161,26 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": 20,
     "AUTH_HEADER_PREFIX": "Token",
 }
+
+# Failed logins (django-axes; docs/operations.md). Two separate limits: per account (username) and
+# per client address, for the REST token login and the admin login alike. Counted in the database,
+# so every worker process sees the same counts.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+# attempts during a lockout neither count nor restart the cool-off, so the retry time we answer holds
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# a success must not wipe the address's failures: one valid account would reset the address limit
+AXES_RESET_ON_SUCCESS = False
+# the same trusted-proxy rule as DRF's throttles (NUM_PROXIES), not a header the client chooses
+AXES_CLIENT_IP_CALLABLE = "hub.auth.client_address"
+# the admin's lockout page (the REST login answers the JSON error itself: hub.auth.LoginView)
+AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_page"
+AXES_HTTP_RESPONSE_CODE = 429
+# no log row for each success: it would open a session for every API token login; knox's token
+# rows already record those
+AXES_DISABLE_ACCESS_LOG = True
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Referral Hub API",

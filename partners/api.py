@@ -241,6 +241,17 @@ class MembershipViewSet(
         membership = services.membership_deactivate(actor=request.user, membership=self.get_object())
         return Response(MembershipSerializer(membership).data)
 
+    @extend_schema(
+        request=None,
+        summary="Unlock a member's login after too many failed attempts (focal point; a focal point's: "
+        "platform admins)",
+    )
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        membership = self.get_object()
+        services.member_login_unlock(actor=request.user, membership=membership)
+        return Response(MembershipSerializer(membership).data)
+
 
 # Services ----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.auth.password_validation import validate_password
 
 from partners import services
 from partners.models import Location, Membership, Operation, Organisation, ServiceCategory
@@ -28,6 +29,7 @@ def _user(spec: dict, logins: dict, **flags):
         )
         user.email = f"{spec['username']}@demo.invalid"
         password = _password()
+        validate_password(password, user)  # the demo's passwords follow the same rules as real ones
         user.set_password(password)
         user.save()
         logins[user.username] = password

@@ -1,8 +1,10 @@
 """Writes for organisations, memberships and services. Every rule is checked here."""
 
+import logging
 from collections.abc import Mapping
 from datetime import date
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from partners.selectors import is_platform_admin, membership_active
 from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
 
 User = get_user_model()
+log = logging.getLogger(__name__)
 
 ROLES_A_FOCAL_POINT_MAY_GIVE = (Membership.Role.CASEWORKER, Membership.Role.VIEWER)
 SERVICE_EDITABLE_FIELDS = (
@@ -285,6 +288,28 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
     hooks.run_deactivation_handlers(membership=membership, actor=actor)
     _forget_membership_cache(membership.user)
     return membership
+
+
+@transaction.atomic
+def member_login_unlock(*, actor, membership: Membership) -> int:
+    """End the lockout of a member's account after too many failed logins, before its cool-off.
+
+    The organisation's focal point unlocks its caseworkers and viewers; a focal point's account is
+    unlocked by a platform admin. This clears the failures counted against the username; a lock on a
+    client address (many accounts tried from it) stays until its own cool-off ends. Returns the number
+    of failure records cleared (0: the account was not locked).
+    """
+    _require_focal_point_of(actor, membership.organisation)
+    if membership.role == Membership.Role.FOCAL_POINT and not is_platform_admin(actor):
+        raise PermissionDenied(
+            "A focal point's login is unlocked by a platform admin.", code="platform_admin_required"
+        )
+    if not membership.is_active:
+        raise ServiceError("The membership is deactivated.", code="membership_inactive")
+    username = membership.user.get_username()
+    cleared = axes_reset(username=username)
+    log.info("Login of %s unlocked by %s (%d failure records cleared).", username, actor, cleared)
+    return cleared
 
 
 # Services ----------------------------------------------------------------------------------

@@ -1,13 +1,22 @@
-"""API tokens: the same token for REST and GraphQL; bad credentials of any kind are a 401."""
+"""API tokens: the same token for REST and GraphQL; bad credentials of any kind are a 401.
+
+Failed logins lock the account and, separately, the client address (django-axes), on the token login
+and the admin login alike, until the cool-off ends or the focal point unlocks the account.
+"""
 
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
+from django.db.models import F
+from django.test import RequestFactory
 from django.utils import timezone
 from knox.models import AuthToken
+from rest_framework.throttling import BaseThrottle
 
+from hub.auth import client_address
 from tests.conftest import token_for
-from tests.factories import UserFactory
+from tests.factories import PlatformAdminFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +116,231 @@ def test_session_auth_on_graphql_requires_csrf(org_a):
     browser.force_login(org_a.caseworker)
     response = browser.post("/graphql", {"query": VIEWER}, content_type="application/json")
     assert response.status_code == 403
+
+
+# Brute force: failed logins lock the account and the address ---------------------------------
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def login(client, username: str, password: str = "wrong-password", address: str = "10.0.0.1", **headers):
+    return client.post(
+        "/api/v1/auth/login",
+        {"username": username, "password": password},
+        content_type="application/json",
+        REMOTE_ADDR=address,
+        **headers,
+    )
+
+
+@pytest.fixture
+def limit(settings) -> int:
+    return settings.AXES_FAILURE_LIMIT
+
+
+@pytest.fixture
+def proxies(settings):
+    """``proxies(n)``: run with ``n`` trusted reverse proxies in front (NUM_PROXIES)."""
+
+    def set_to(count: int) -> None:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+    return set_to
+
+
+def lock_account(client, username: str, limit: int) -> None:
+    """``limit`` failures for ``username``, each from its own address: only the account is locked."""
+    for attempt in range(limit):
+        login(client, username, address=f"10.1.0.{attempt + 1}")
+
+
+def test_an_account_is_locked_after_too_many_failures_from_different_addresses(client, limit):
+    UserFactory(username="target")
+    statuses = [login(client, "target", address=f"10.1.0.{n + 1}").status_code for n in range(limit)]
+    assert statuses == [401] * (limit - 1) + [429]  # the failure that reaches the limit locks
+    response = login(client, "target", PASSWORD, address="10.9.9.9")  # a fresh address does not help
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "login_locked"
+
+
+def test_a_correct_password_during_lockout_is_still_refused(client, limit):
+    UserFactory(username="target")
+    lock_account(client, "target", limit)
+    response = login(client, "target", PASSWORD, address="10.1.0.1")
+    assert response.status_code == 429
+    assert not AuthToken.objects.filter(user__username="target").exists()
+
+
+def test_an_address_is_locked_after_too_many_failures_on_different_accounts(client, limit):
+    UserFactory(username="bystander")
+    for n in range(limit):
+        login(client, f"guess{n}", address="10.2.0.1")
+    locked = login(client, "bystander", PASSWORD, address="10.2.0.1")
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "login_locked"
+    # the account itself is not locked: from another address its owner logs in
+    assert login(client, "bystander", PASSWORD, address="10.2.0.2").status_code == 200
+
+
+def test_a_spoofed_forwarded_for_does_not_rotate_the_address(client, limit, proxies):
+    proxies(0)
+    UserFactory(username="bystander")
+    for n in range(limit):
+        login(client, f"guess{n}", address="10.3.0.1", HTTP_X_FORWARDED_FOR=f"1.2.3.{n + 1}")
+    response = login(client, "bystander", PASSWORD, address="10.3.0.1", HTTP_X_FORWARDED_FOR="1.2.3.99")
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"10.3.0.1"}
+
+
+def test_behind_one_trusted_proxy_the_address_is_the_last_hop(client, limit, proxies):
+    proxies(1)
+    UserFactory(username="bystander")
+    proxy = "10.4.0.254"
+    for n in range(limit):  # the client rotates what it writes; the proxy appends what it saw
+        login(client, f"guess{n}", address=proxy, HTTP_X_FORWARDED_FOR=f"1.2.3.{n + 1}, 203.0.113.7")
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+    locked = login(client, "bystander", PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert locked.status_code == 429
+    # another client behind the same proxy is not locked
+    other = login(client, "bystander", PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("num_proxies", "forwarded_for", "expected"),
+    [
+        (0, None, "10.5.0.1"),
+        (0, "1.2.3.4", "10.5.0.1"),
+        (1, None, "10.5.0.1"),
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "1.2.3.4, 203.0.113.7", "203.0.113.7"),
+        (2, "1.2.3.4, 203.0.113.7, 10.5.0.9", "203.0.113.7"),
+    ],
+)
+def test_login_limits_and_drf_throttles_take_the_same_address(proxies, num_proxies, forwarded_for, expected):
+    proxies(num_proxies)
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
+    request = RequestFactory().post("/api/v1/auth/login", REMOTE_ADDR="10.5.0.1", **headers)
+    assert client_address(request) == expected
+    assert BaseThrottle().get_ident(request) == expected
+
+
+def test_lockout_answer_says_it_is_locked_and_when_to_retry(client, limit, settings):
+    UserFactory(username="target")
+    lock_account(client, "target", limit)
+    response = login(client, "target", PASSWORD)
+    assert response.status_code == 429
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert error["code"] == "login_locked"
+    assert error["fields"] == {}
+    assert "locked until" in error["message"] and "try again" in error["message"]
+    cool_off = settings.AXES_COOLOFF_TIME.total_seconds()
+    assert 0 < error["retry_after"] <= cool_off
+    assert response["Retry-After"] == str(error["retry_after"])
+
+
+def age_failures(by: timedelta) -> None:
+    """The failures happened ``by`` earlier than recorded: the clock as the lockout sees it."""
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - by)
+
+
+def test_the_lock_lifts_after_the_cool_off_and_not_before(client, limit, settings):
+    UserFactory(username="target")
+    lock_account(client, "target", limit)
+    cool_off = settings.AXES_COOLOFF_TIME
+    age_failures(cool_off - timedelta(minutes=1))
+    assert login(client, "target", PASSWORD).status_code == 429
+    age_failures(timedelta(minutes=2))
+    assert login(client, "target", PASSWORD).status_code == 200
+
+
+def test_the_admin_login_is_locked_too(client, limit):
+    admin = PlatformAdminFactory(username="ops")
+    for _ in range(limit - 1):
+        refused = client.post("/admin/login/", {"username": "ops", "password": "wrong", "next": "/admin/"})
+        assert refused.status_code == 200  # the login form again, with its error
+    assert client.post("/admin/login/", {"username": "ops", "password": "wrong"}).status_code == 429
+    page = client.post("/admin/login/", {"username": "ops", "password": PASSWORD, "next": "/admin/"})
+    assert page.status_code == 429
+    text = page.content.decode()
+    assert "Login locked" in text and "try again" in text
+    assert int(page["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+    # one count for both doors: the API login of the same account is locked as well
+    assert login(client, admin.username, PASSWORD, address="10.6.0.1").status_code == 429
+
+
+def membership_of(user):
+    return user.memberships.get(is_active=True)
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "status"),
+    [
+        ("focal point", "member", 200),
+        ("platform admin", "member", 200),
+        ("other organisation's focal point", "member", 404),
+        ("caseworker", "member", 403),
+        ("focal point", "focal point", 403),  # a focal point's account: platform admins only
+        ("platform admin", "focal point", 200),
+    ],
+)
+def test_who_may_unlock_a_locked_login(api, client, org_a, org_b, limit, actor, target, status):
+    membership = membership_of(member(org_a) if target == "member" else org_a.focal_point)
+    username = membership.user.username
+    lock_account(client, username, limit)
+    caller = {
+        "focal point": org_a.focal_point,
+        "platform admin": PlatformAdminFactory(),
+        "other organisation's focal point": org_b.focal_point,
+        "caseworker": org_a.caseworker,
+    }[actor]
+    response = api(caller).post(f"/api/v1/memberships/{membership.id}/unlock")
+    assert response.status_code == status, response.json()
+    after = login(client, username, PASSWORD, address="10.7.0.1")
+    assert after.status_code == (200 if status == 200 else 429)
+
+
+def test_unlock_clears_the_account_but_not_a_locked_address(api, client, org_a, limit):
+    membership = membership_of(member(org_a))
+    username = membership.user.username
+    for n in range(limit):  # the address is locked by guesses on other accounts
+        login(client, f"guess{n}", address="10.8.0.1")
+    api(org_a.focal_point).post(f"/api/v1/memberships/{membership.id}/unlock")
+    assert login(client, username, PASSWORD, address="10.8.0.1").status_code == 429
+    assert login(client, username, PASSWORD, address="10.8.0.2").status_code == 200
+
+
+# Passwords follow the validators wherever they are set -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Short-pass1",  # 11 characters: the minimum is 12
+        "password1234",  # a common password
+        "739104628351",  # only digits
+        "amina.wekesa!",  # too close to the username
+    ],
+)
+def test_a_weak_password_for_a_new_member_is_refused(api, org_a, password):
+    response = api(org_a.focal_point).post(
+        "/api/v1/memberships",
+        {"username": "amina.wekesa", "role": "caseworker", "password": password},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "weak_password"
+    assert list(response.json()["error"]["fields"]) == ["password"]
+
+
+def test_a_strong_password_for_a_new_member_works_for_login(api, client, org_a):
+    response = api(org_a.focal_point).post(
+        "/api/v1/memberships",
+        {"username": "amina.wekesa", "role": "caseworker", "password": "violet-harbour-lantern-42"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert login(client, "amina.wekesa", "violet-harbour-lantern-42").status_code == 200
