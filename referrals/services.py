@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
+from simple_history.utils import bulk_update_with_history
 
 from common.errors import Conflict, NotFound, PermissionDenied, ServiceError, error_for
 from common.saving import save_with_history
@@ -795,31 +796,113 @@ def payload_read(*, user, referrals: Iterable[Referral], api: str) -> None:
 
 def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
     """Consent withdrawn or person erased: open referrals are withdrawn; every one loses its shared
-    data and free-text notes; the outcome code and the events stay for both sides."""
+    data and free-text notes; the outcome code and the events stay for both sides.
+
+    Set-based: a fixed number of statements whatever the number of referrals (one update with
+    its history rows, one insert each for events and notices, one update for event notes, the
+    grant deletes). ``referrals`` are locked by the caller."""
+    if not referrals:
+        return
     cascade = transitions.CONSENT_WITHDRAWAL
     now = timezone.now()
+    events, previous_status = [], {}
     for referral in referrals:
-        previous = referral.status
-        if previous in cascade.sources:
+        previous_status[referral.pk] = referral.status
+        if referral.status in cascade.sources:
             referral.status = cascade.target
         referral.payload = None
         referral.reason_note = ""
         referral.outcome_note = ""
         referral.payload_erased_at = now
-        save_with_history(referral, actor, validate=False)
-        if previous != referral.status:
-            _event(referral, kind, actor=actor, from_status=previous, reason_code="consent_withdrawn")
-        _event(referral, ReferralEvent.Kind.PAYLOAD_ERASED, actor=actor, from_status=referral.status)
-        kind_of_notice = NOTIFICATION_FOR[cascade.action]
-        _notify(referral, kind_of_notice, *_recipients(referral, cascade.notify))
+        referral.updated_at = now
+        if previous_status[referral.pk] != referral.status:
+            events.append(
+                _event_row(
+                    referral,
+                    kind,
+                    actor=actor,
+                    from_status=previous_status[referral.pk],
+                    at=now,
+                    reason_code="consent_withdrawn",
+                )
+            )
+        events.append(
+            _event_row(
+                referral,
+                ReferralEvent.Kind.PAYLOAD_ERASED,
+                actor=actor,
+                from_status=referral.status,
+                at=now + timedelta(microseconds=1),  # after the withdrawal, in the events' order
+            )
+        )
+    bulk_update_with_history(
+        referrals,
+        Referral,
+        ["status", "payload", "reason_note", "outcome_note", "payload_erased_at", "updated_at"],
+        default_user=actor,
+        default_date=now,
+    )
     ids = [referral.pk for referral in referrals]
-    # free-text notes on events may name the person too
+    # free-text notes on events may name the person too (before the new events, which have none)
     ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
+    ReferralEvent.objects.bulk_create(events)
+    _notify_many(referrals, NOTIFICATION_FOR[cascade.action], cascade.notify)
     _revoke_receiving_respond(referrals)
 
 
+def _event_row(
+    referral, kind, *, actor=None, organisation=None, from_status="", reason_code="", note="", at=None
+):
+    return ReferralEvent(
+        referral=referral,
+        kind=kind,
+        actor=actor,
+        organisation=organisation,
+        from_status=from_status,
+        to_status=referral.status,
+        reason_code=reason_code,
+        note=note,
+        at=at or timezone.now(),
+    )
+
+
+def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> None:
+    """The notices of a cascade in one insert: the focal points looked up once for all."""
+    organisation_ids = {referral.to_organisation_id for referral in referrals}
+    focal_points = {
+        membership.organisation_id: membership.user_id
+        for membership in Membership.objects.filter(
+            organisation_id__in=organisation_ids, role=Membership.Role.FOCAL_POINT, is_active=True
+        )
+    }
+    rows = []
+    for referral in referrals:
+        recipients = {
+            transitions.RECEIVING_FOCAL_POINT: focal_points.get(referral.to_organisation_id),
+            transitions.ASSIGNEE: referral.assigned_to_id,
+            transitions.REFERRER: referral.from_user_id,
+        }
+        for user_id in dict.fromkeys(recipients[name] for name in who if recipients[name] is not None):
+            rows.append(
+                Notification(
+                    recipient_id=user_id,
+                    kind=kind,
+                    referral=referral,
+                    reference=referral.reference,
+                    link=referral_link(referral),
+                )
+            )
+    Notification.objects.bulk_create(rows)
+
+
 def on_consent_withdrawn(*, record, lineage, actor) -> None:
-    referrals = list(Referral.objects.select_for_update().filter(consent_id__in=lineage).order_by("pk"))
+    referrals = list(
+        Referral.objects.select_for_update()
+        .filter(
+            consent_id__in=lineage, payload_erased_at__isnull=True
+        )  # a narrower version may have come first
+        .order_by("pk")
+    )
     _erase_and_withdraw(referrals, actor=actor, kind=ReferralEvent.Kind.CONSENT_WITHDRAWN)
 
 

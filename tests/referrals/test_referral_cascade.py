@@ -153,3 +153,36 @@ def test_a_new_version_without_the_recipient_withdraws_its_referrals(world):
     consent_new_version(actor=world.a.caseworker, previous=world.consent, recipients=[world.c])
     referral.refresh_from_db()
     assert referral.status == "withdrawn" and referral.payload is None
+
+
+def _world_with_referrals(count: int):
+    world = build_world()
+    referrals = [world.send(idempotency_key=f"n{index}") for index in range(count)]
+    for referral in referrals[: count // 2]:  # some finished ones too: they are erased, not withdrawn
+        services.referral_transition(actor=world.b.caseworker, referral=referral, action="accept")
+    return world, referrals
+
+
+@pytest.mark.parametrize("how", ["withdrawal", "erasure"])
+def test_the_cascade_costs_the_same_statements_for_one_referral_or_twenty(how):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for count in (1, 20):
+        with transaction.atomic():
+            world, referrals = _world_with_referrals(count)
+            with CaptureQueriesContext(connection) as captured:
+                if how == "withdrawal":
+                    consent_withdraw(actor=world.a.caseworker, record=world.consent, channel="hotline")
+                else:
+                    person_erase(actor=world.a.focal_point, person=world.person)
+            assert (
+                Referral.objects.filter(pk__in=[r.pk for r in referrals], payload__isnull=True).count()
+                == count
+            )
+            assert ReferralEvent.objects.filter(kind="payload_erased").count() == count
+            assert Notification.objects.filter(kind="referral_withdrawn").count() == count
+            counts.append(len(captured))
+            transaction.set_rollback(True)
+    assert counts[0] == counts[1], counts
