@@ -47,6 +47,7 @@ _GRAPHQL_ONLY = [
     "invalid_query",
     "query_too_deep",
     "query_too_costly",
+    "query_too_large",
     "invalid_page_size",
     "invalid_cursor",
     "internal_error",
@@ -429,6 +430,14 @@ _CODES = (
         "query_too_costly", 400, "api", "Query cost … exceeds the limit of …; ask for fewer items or fields."
     ),
     _code("query_too_deep", 400, "api", "Query depth … exceeds the limit of …."),
+    _code(
+        "query_too_large",
+        400,
+        "api",
+        "The document is too large to validate: too many tokens, selections (as written or with "
+        "fragments spread), brackets nested too deep or one field selected too often; `measure` says "
+        "which, `limit` gives the limit.",
+    ),
     _code("reason_required", 400, "referrals", "A reason is required: one of …."),
     _code("received_in_future", 400, "consent", "The request cannot be received in the future."),
     _code("recipients_required", 400, "consent", "Name at least one recipient organisation."),

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,13 +14,14 @@ from graphene_django.views import GraphQLView
 from graphql import ExecutionResult, GraphQLError
 from rest_framework.exceptions import AuthenticationFailed
 
-from common.connections import MAX_PAGE_SIZE
 from common.errors import ServiceError
 from common.graphql import graphql_field
 from hub.auth import authenticate_api_request
-from hub.graphql_limits import validation_rules
+from hub.graphql_limits import QueryLimits, preflight, validation_rules
 
 logger = logging.getLogger("hub.graphql")
+# graphql-core 3.2 has no switch for its suggestions; they always end the message
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
 
 
 def _graphql_error(message: str, code: str, status: int) -> JsonResponse:
@@ -69,13 +71,17 @@ class HubGraphQLView(GraphQLView):
         return super().dispatch(request, *args, **kwargs)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        limits = QueryLimits.from_settings(settings)
+        if isinstance(query, str) and query:
+            # bounded parse and the size limits, before the standard rules (some are quadratic) run;
+            # graphene-django then parses the document again, which its token bound keeps cheap, and
+            # keeps its own handling (GET, atomic mutations) instead of a copy of it here
+            refusal = preflight(query, limits)
+            if refusal is not None:
+                return ExecutionResult(data=None, errors=[refusal])
         # the view is instantiated per request, so the rules can carry this request's variables
         self.validation_rules = validation_rules(
-            variables=variables if isinstance(variables, dict) else {},
-            max_depth=settings.GRAPHQL_MAX_DEPTH,
-            max_cost=settings.GRAPHQL_MAX_COST,
-            page_size=MAX_PAGE_SIZE,
-            introspection=settings.GRAPHQL_INTROSPECTION,
+            variables=variables if isinstance(variables, dict) else {}, limits=limits
         )
         # resolvers may register work for the end of the request (the payload access log: one bulk
         # insert for every payload read); if that work fails, no data leaves without its record
@@ -128,6 +134,9 @@ class HubGraphQLView(GraphQLView):
             if not (formatted.get("extensions") or {}).get("code"):
                 # syntax and validation errors of graphql-core: one stable code for all of them
                 formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": "invalid_query"}
+            if not settings.GRAPHQL_INTROSPECTION:
+                # "Did you mean 'payloadErased'?" would hand out the schema introspection keeps closed
+                formatted["message"] = _SUGGESTION.sub("", formatted["message"])
             return formatted
         logger.error("GraphQL request failed", exc_info=error)
         return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}

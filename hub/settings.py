@@ -215,6 +215,11 @@ GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "10"))
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "5000"))
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(64 * 1024)))
+# checked before validation (hub/graphql_limits.py); the largest shipped operation in
+# graphql/operations has 127 tokens, 69 selections and repeats no field
+GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "1000"))
+GRAPHQL_MAX_SELECTIONS = int(os.environ.get("GRAPHQL_MAX_SELECTIONS", "200"))
+GRAPHQL_MAX_FIELD_REPEATS = int(os.environ.get("GRAPHQL_MAX_FIELD_REPEATS", "10"))
 
 # Open Referral HSDS (docs/hsds.md): the read API under /hsds/ is public only when this is set
 # (the directory holds no personal data); imports refuse files larger than HSDS_IMPORT_MAX_BYTES.
