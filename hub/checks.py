@@ -13,3 +13,26 @@ def secret_key_from_environment(app_configs, **kwargs):
             id="hub.W001",
         )
     ]
+
+
+@register(deploy=True)
+def activation_links_reach_users(app_configs, **kwargs):
+    """A new account's owner must be able to open the link mailed to them."""
+    url = settings.ACCOUNT_ACTIVATION_URL
+    problems = []
+    if "{token}" not in url:
+        problems.append(
+            Warning(
+                "ACCOUNT_ACTIVATION_URL has no {token} placeholder; activation links would not work.",
+                id="hub.W002",
+            )
+        )
+    elif "//127.0.0.1" in url or "//localhost" in url:
+        problems.append(
+            Warning(
+                "ACCOUNT_ACTIVATION_URL points at this machine; mailed activation links will not open.",
+                hint="Set ACCOUNT_ACTIVATION_URL to the public page that takes the token.",
+                id="hub.W003",
+            )
+        )
+    return problems

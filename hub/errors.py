@@ -42,7 +42,10 @@ def _first_code(codes) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields, **exc.extra), status=exc.status)
+        response = Response(error_body(exc.code, exc.message, fields, **exc.extra), status=exc.status)
+        if exc.status == status.HTTP_401_UNAUTHORIZED:
+            response["WWW-Authenticate"] = "Token"  # a 401 names the scheme (a missing or wrong code)
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             exc = exceptions.ValidationError(detail=exc.message_dict)

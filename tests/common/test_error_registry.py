@@ -11,7 +11,13 @@ from common.errors import GRAPHQL, REGISTRY, REST, codes_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("common", "partners", "consent", "pathways", "referrals", "hub")
-STATUS_OF_CLASS = {"ServiceError": 400, "NotFound": 404, "PermissionDenied": 403, "Conflict": 409}
+STATUS_OF_CLASS = {
+    "ServiceError": 400,
+    "NotAuthenticated": 401,
+    "NotFound": 404,
+    "PermissionDenied": 403,
+    "Conflict": 409,
+}
 
 
 def _text(node) -> bool:
