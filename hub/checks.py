@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register(deploy=True)
@@ -36,3 +36,18 @@ def activation_links_reach_users(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def sessions_are_database_rows(app_configs, **kwargs):
+    """Deactivation signs a person out by deleting their session rows (partners.services)."""
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        return []
+    return [
+        Error(
+            f"SESSION_ENGINE is {settings.SESSION_ENGINE!r}; deactivating a member could not end their "
+            "browser sessions.",
+            hint="Keep the database session engine (django.contrib.sessions.backends.db).",
+            id="hub.E001",
+        )
+    ]

@@ -27,7 +27,8 @@ class AccountAdmin(UserAdmin):
 
     No account is added here (members are added by their focal point, focal points appointed by a
     platform admin; both get an activation link), and the password form answers only for your own
-    account.
+    account. Unticking "active" closes the account through ``user_deactivate``: it leaves its
+    organisation and is signed out everywhere at once.
     """
 
     def has_add_permission(self, request):
@@ -46,6 +47,19 @@ class AccountAdmin(UserAdmin):
         if str(id) != str(request.user.pk):
             raise PermissionDenied  # nobody sets another person's password
         return super().user_change_password(request, id, form_url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # after the form's groups are saved, so they cannot hand the organisation's group back
+        if change and "is_active" in form.changed_data and not form.instance.is_active:
+            services.user_deactivate(actor=request.user, user=form.instance)
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.message} ({exc.code})", messages.ERROR)
+            return self.response_post_save_change(request, None)
 
 
 @admin.register(Operation)

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
 from common.errors import Conflict, NotAuthenticated, PermissionDenied, ServiceError
 from common.saving import save_with_history
@@ -243,6 +245,43 @@ def account_activation_resend(*, actor, membership: Membership) -> None:
     _activation_issue(user)
 
 
+def _credentials_revoke(user) -> None:
+    """End every way ``user`` is signed in: API tokens, browser sessions and unused activation links."""
+    AuthToken.objects.filter(user=user).delete()
+    ActivationToken.objects.filter(user=user, used_at__isnull=True).delete()
+    # Sessions live in the database (SESSION_ENGINE db, a system check holds it there) and carry the
+    # user id only inside their encoded data, so each live session is decoded: they are the admin's
+    # and browser callers', a few per person, not the API clients' (those use tokens).
+    user_id = str(user.pk)
+    keys = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == user_id
+    ]
+    Session.objects.filter(session_key__in=keys).delete()
+
+
+@transaction.atomic
+def user_deactivate(*, actor, user) -> None:
+    """Close an account (platform admins): it leaves its organisation and is signed out everywhere at once."""
+    _require_platform_admin(actor)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    membership = Membership.objects.select_for_update().filter(user=user, is_active=True).first()
+    if membership is not None:
+        if membership.role == Membership.Role.FOCAL_POINT:
+            raise ServiceError(
+                "The focal point cannot be deactivated; appoint another focal point first.",
+                code="focal_point_cannot_be_deactivated",
+            )
+        membership.is_active = False
+        save_with_history(membership, actor)
+        user.groups.remove(membership.organisation.group)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _forget_membership_cache(user)
+    _credentials_revoke(user)
+
+
 # Second factor (TOTP) ------------------------------------------------------------------------
 
 
@@ -407,6 +446,8 @@ def membership_set_role(*, actor, membership: Membership, role: str) -> Membersh
             code="role_not_assignable",
             field="role",
         )
+    # API tokens stay: the role is read from the database on every request (membership_active),
+    # so a token carries no powers of its own and the new role holds from the next request on
     membership.role = role
     save_with_history(membership, actor)
     return membership
@@ -428,6 +469,7 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
     save_with_history(membership, actor)
     membership.user.groups.remove(membership.organisation.group)
     _forget_membership_cache(membership.user)
+    _credentials_revoke(membership.user)
     return membership
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from partners.models import ActivationToken
+from partners.models import ActivationToken, Membership
 from tests.conftest import admin_login
 from tests.factories import OrganisationFactory
 
@@ -178,6 +178,23 @@ def test_focal_point_sends_a_new_link_and_the_old_one_stops_working(
     assert again.status_code == 409 and again.json()["error"]["code"] == "account_already_active"
 
 
+def test_deactivated_member_cannot_use_a_pending_link(
+    api, client, org_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = (
+            api(org_a.focal_point)
+            .post(
+                "/api/v1/memberships",
+                {"username": "new.cw", "role": "caseworker", "email": "new.cw@example.org"},
+                format="json",
+            )
+            .json()
+        )
+    api(org_a.focal_point).post(f"/api/v1/memberships/{created['id']}/deactivate")
+    assert activate(client, token_in(mailoutbox[0])).json()["error"]["code"] == "activation_token_invalid"
+
+
 # The Django admin ---------------------------------------------------------------------------
 
 
@@ -214,3 +231,46 @@ def test_accounts_are_not_created_with_a_password_in_the_admin(user_admin):
     )
     assert response.status_code == 403
     assert not User.objects.filter(username="typed.by.admin").exists()
+
+
+def test_unticking_active_in_the_admin_closes_the_account_everywhere(user_admin, api, org_a):
+    member = org_a.caseworker
+    member_api = api(member)
+    assert member_api.get("/api/v1/me").status_code == 200
+    response = user_admin.post(
+        f"/admin/auth/user/{member.pk}/change/",
+        {
+            "username": member.username,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email,
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "groups": [org_a.group_id],  # the form still shows the organisation's group
+            # is_active left out: unticked
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    member.refresh_from_db()
+    assert not member.is_active
+    assert not Membership.objects.filter(user=member, is_active=True).exists()
+    assert not member.groups.filter(pk=org_a.group_id).exists()
+    assert not member.auth_token_set.exists()
+    assert member_api.get("/api/v1/me").status_code == 401
+
+
+def test_a_focal_point_cannot_be_closed_in_the_admin_before_a_hand_over(user_admin, org_a):
+    focal_point = org_a.focal_point
+    response = user_admin.post(
+        f"/admin/auth/user/{focal_point.pk}/change/",
+        {
+            "username": focal_point.username,
+            "email": focal_point.email,
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+        follow=True,
+    )
+    assert "focal_point_cannot_be_deactivated" in response.content.decode()
+    focal_point.refresh_from_db()
+    assert focal_point.is_active
