@@ -38,6 +38,14 @@ _REST_ONLY = [
     "date",
     "make_aware",
     "overflow",
+    # accounts: activation and the second factor are REST endpoints (/api/v1/auth/…)
+    "account_already_active",
+    "activation_token_expired",
+    "activation_token_invalid",
+    "otp_invalid",
+    "otp_required",
+    "totp_already_confirmed",
+    "totp_not_set_up",
 ]
 _GRAPHQL_ONLY = [
     "unauthenticated",
@@ -131,7 +139,32 @@ class TooManyRequests(ServiceError):
     default_code = "throttled"
 
 
+class NotAuthenticated(ServiceError):
+    """The credentials are incomplete or wrong (a missing or wrong one-time code)."""
+
+    status = 401
+    default_code = "otp_required"
+
+
 _CODES = (
+    _code(
+        "account_already_active",
+        409,
+        "partners",
+        "The account is already activated; its owner logs in with the password they chose.",
+    ),
+    _code(
+        "activation_token_expired",
+        400,
+        "partners",
+        "This activation link has expired; ask your focal point (or a platform admin) for a new one.",
+    ),
+    _code(
+        "activation_token_invalid",
+        400,
+        "partners",
+        "This activation link is not valid or has already been used.",
+    ),
     _code("age_band_mismatch", 400, "consent", "The age band does not match the date of birth (expected …)."),
     _code("age_required", 400, "consent", "Give the date of birth or, when it is not known, the age band."),
     _code(
@@ -225,6 +258,9 @@ _CODES = (
     _code("duplicate_service", 409, "partners", "The organisation already has a service named …."),
     _code("duplicate_step", 409, "pathways", "The service is already a step of this pathway."),
     _code("duplicate_username", 409, "partners", "The username … is taken."),
+    _code(
+        "email_required", 400, "partners", "An e-mail address is needed: the activation link is sent there."
+    ),
     _code("expiry_required", 400, "consent", "Give the date until which the consent is valid."),
     _code(
         "field_not_available",
@@ -388,6 +424,18 @@ _CODES = (
     _code("note_required", 400, "referrals", "Explain the reason in the note."),
     _code("note_too_long", 400, "referrals", "At most … characters."),
     _code("obtained_in_future", 400, "consent", "Consent cannot be obtained in the future."),
+    _code(
+        "otp_invalid",
+        401,
+        "partners",
+        "The one-time code is wrong, was already used, or came too soon after a wrong one.",
+    ),
+    _code(
+        "otp_required",
+        401,
+        "partners",
+        "This account needs a one-time code from its authenticator app: send it as `otp`.",
+    ),
     _code("organisation_inactive", 400, "referrals", "The receiving organisation is inactive."),
     _code(
         "organisation_without_focal_point", 400, "referrals", "The receiving organisation has no focal point."
@@ -463,6 +511,10 @@ _CODES = (
     _code("service_outside_operation", 400, "pathways", "The service belongs to another operation."),
     _code("step_not_found", 404, "pathways", "No such step in this pathway."),
     _code("step_outside_pathway", 400, "pathways", "Both ends of a link must be steps of the same pathway."),
+    _code("totp_already_confirmed", 409, "partners", "You already have a confirmed authenticator device."),
+    _code(
+        "totp_not_set_up", 400, "partners", "Start with POST /api/v1/auth/totp/setup, then confirm a code."
+    ),
     _code("unexpected_corrections", 400, "consent", "Corrections belong to a correction request."),
     _code("unknown_action", 400, "referrals", "Unknown action …."),
     _code(
@@ -559,7 +611,9 @@ def error_for(code: str, message: str, **arguments) -> ServiceError:
     """The exception of the status the registry declares for ``code`` (for codes that come from data,
     e.g. a consent check, rather than from a raise site that names its class)."""
     status = REGISTRY[code].status
-    kind = {404: NotFound, 403: PermissionDenied, 409: Conflict}.get(status, ServiceError)
+    kind = {401: NotAuthenticated, 404: NotFound, 403: PermissionDenied, 409: Conflict}.get(
+        status, ServiceError
+    )
     return kind(message, code=code, **arguments)
 
 

@@ -45,6 +45,8 @@ def exception_handler(exc, context):
         response = Response(error_body(exc.code, exc.message, fields, **exc.extra), status=exc.status)
         if "retry_after" in exc.extra:
             response["Retry-After"] = str(exc.extra["retry_after"])
+        if exc.status == status.HTTP_401_UNAUTHORIZED:
+            response["WWW-Authenticate"] = "Token"  # a 401 names the scheme (a missing or wrong code)
         return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

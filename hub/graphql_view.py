@@ -17,6 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from common.errors import ServiceError
 from common.graphql import graphql_field
 from hub.auth import authenticate_api_request
+from hub.authentication import session_is_acceptable
 from hub.graphql_limits import QueryLimits, preflight, validation_rules
 
 logger = logging.getLogger("hub.graphql")
@@ -55,7 +56,11 @@ class HubGraphQLView(GraphQLView):
             and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
         ):
             return _graphql_error("CSRF check failed.", "csrf_failed", 403)
-        if not request.user.is_authenticated or not request.user.is_active:
+        if (
+            not request.user.is_authenticated
+            or not request.user.is_active
+            or (token_user is None and not session_is_acceptable(request.user))
+        ):
             return _graphql_error("Authentication credentials were not provided.", "unauthenticated", 401)
         if request.method == "POST" and request.content_type == "application/json":
             try:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import dj_database_url
 
-from hub.local_state import BASE_DIR, embedded_database_url, local_secret
+from hub.local_state import BASE_DIR, VAR_DIR, embedded_database_url, local_secret
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hub.apps.HubAdminConfig",  # the admin site, with a second factor (hub/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "graphene_django",
     "guardian",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "hub",
     "partners",
     "consent",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed a TOTP code
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -141,7 +144,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns "not authenticated" into a 401.
         "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "hub.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -225,6 +228,33 @@ GRAPHQL_MAX_FIELD_REPEATS = int(os.environ.get("GRAPHQL_MAX_FIELD_REPEATS", "10"
 # (the directory holds no personal data); imports refuse files larger than HSDS_IMPORT_MAX_BYTES.
 HSDS_PUBLIC = env_bool("HSDS_PUBLIC", False)
 HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# Accounts (docs/operations.md): a new account gets an unusable password and a one-time link, mailed
+# to its owner, to choose one. ACCOUNT_ACTIVATION_URL is the page that takes the token (the fragment
+# keeps it out of server logs and Referer headers); by default the API endpoint's browsable form.
+ACCOUNT_ACTIVATION_URL = os.environ.get(
+    "ACCOUNT_ACTIVATION_URL", "http://127.0.0.1:8000/api/v1/auth/activate#token={token}"
+)
+ACCOUNT_ACTIVATION_TTL_HOURS = int(os.environ.get("ACCOUNT_ACTIVATION_TTL_HOURS", "72"))
+# Mail: SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS); in the demo the messages are written as files to var/mail/.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "referral-hub@localhost")
+
+# Second factor (django-otp, TOTP): staff users and anyone who enrolled a device need a code to log in.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Referral Hub")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows another person's TOTP secret
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

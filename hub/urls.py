@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from hub.auth import LoginView, LogoutAllView, LogoutView
+from hub.auth import ActivateView, LoginView, LogoutAllView, LogoutView, TotpConfirmView, TotpSetupView
 from hub.graphql_view import HubGraphQLView
 from partners.api import MeView
 
@@ -54,6 +54,9 @@ api_v1 = [
     path("auth/login", LoginView.as_view(), name="login"),
     path("auth/logout", LogoutView.as_view(), name="logout"),
     path("auth/logoutall", LogoutAllView.as_view(), name="logoutall"),
+    path("auth/activate", ActivateView.as_view(), name="activate"),
+    path("auth/totp/setup", TotpSetupView.as_view(), name="totp-setup"),
+    path("auth/totp/confirm", TotpConfirmView.as_view(), name="totp-confirm"),
     path("", include("partners.urls")),
     path("", include("consent.urls")),
     path("", include("pathways.urls")),

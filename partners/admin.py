@@ -1,9 +1,65 @@
+import contextlib
+
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.errors import ServiceError
 from partners import services
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
+
+User = get_user_model()
+
+# Authenticator secrets are their owners' alone: devices are enrolled through /api/v1/auth/totp/…
+# (or `manage.py totp_enrol`), never created or shown in the admin.
+for model in (TOTPDevice, User):  # django.contrib.auth's User admin is replaced by AccountAdmin below
+    with contextlib.suppress(NotRegistered):
+        admin.site.unregister(model)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Accounts, without the ways to set another person's password.
+
+    No account is added here (members are added by their focal point, focal points appointed by a
+    platform admin; both get an activation link), and the password form answers only for your own
+    account. Unticking "active" closes the account through ``user_deactivate``: it leaves its
+    organisation and is signed out everywhere at once.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.pk == request.user.pk:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+            for name, options in fieldsets
+        ]
+
+    def user_change_password(self, request, id, form_url=""):
+        if str(id) != str(request.user.pk):
+            raise PermissionDenied  # nobody sets another person's password
+        return super().user_change_password(request, id, form_url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # after the form's groups are saved, so they cannot hand the organisation's group back
+        if change and "is_active" in form.changed_data and not form.instance.is_active:
+            services.user_deactivate(actor=request.user, user=form.instance)
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ServiceError as exc:
+            self.message_user(request, f"{exc.message} ({exc.code})", messages.ERROR)
+            return self.response_post_save_change(request, None)
 
 
 @admin.register(Operation)

@@ -119,11 +119,14 @@ class AgreementSerializer(StrictSerializer):
 
 class FocalPointSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="With create_user: where the activation link is sent"
+    )
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    password = serializers.CharField(max_length=128, required=False, write_only=True)
-    create_user = serializers.BooleanField(default=False)
+    create_user = serializers.BooleanField(
+        default=False, help_text="Create the account; its owner is mailed a link to choose a password"
+    )
 
 
 def _validated(serializer_class, data, **kwargs) -> dict:
@@ -194,10 +197,11 @@ class OrganisationViewSet(
 class MemberAddSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Membership.Role.choices)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Required: where the member's activation link is sent"
+    )
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    password = serializers.CharField(max_length=128, required=False, write_only=True)
 
 
 class RoleSerializer(StrictSerializer):
@@ -235,7 +239,9 @@ class MembershipViewSet(
         )
         return Response(MembershipSerializer(membership).data)
 
-    @extend_schema(request=None, summary="Deactivate a member (focal point)")
+    @extend_schema(
+        request=None, summary="Deactivate a member (focal point); their tokens and sessions end at once"
+    )
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         membership = services.membership_deactivate(actor=request.user, membership=self.get_object())
@@ -251,6 +257,16 @@ class MembershipViewSet(
         membership = self.get_object()
         services.member_login_unlock(actor=request.user, membership=membership)
         return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Mail a new activation link to a member who has not chosen a password yet (focal point)",
+    )
+    @action(detail=True, methods=["post"], url_path="activation-link")
+    def activation_link(self, request, pk=None):
+        services.account_activation_resend(actor=request.user, membership=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # Services ----------------------------------------------------------------------------------

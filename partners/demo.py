@@ -2,6 +2,12 @@
 
 Everything goes through the services, as a platform admin would do it, so the demo exercises the
 same rules as real use. Running it twice changes nothing.
+
+The one exception is demo-only and says so: real accounts have no password until their owner
+chooses one through the activation link, and nobody else ever learns it. A local demo needs people
+to log in as at once, so ``_give_demo_password`` sets a known random password on each demo user
+directly on the model (``load_demo`` prints them and keeps them in var/demo_logins.json), and the
+platform admin gets a confirmed authenticator device whose otpauth URI ``load_demo`` prints.
 """
 
 import secrets
@@ -10,6 +16,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partners import services
 from partners.models import Location, Membership, Operation, Organisation, ServiceCategory
@@ -21,19 +28,32 @@ def _password() -> str:
     return "demo-" + secrets.token_urlsafe(9)
 
 
-def _user(spec: dict, logins: dict, **flags):
+def _give_demo_password(user, logins: dict) -> None:
+    """Demo only (never an API or a service): a known random password for a local demo login."""
+    password = _password()
+    validate_password(password, user)  # the demo's passwords follow the same rules as real ones
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    logins[user.username] = password
+
+
+def _demo_user(spec: dict, logins: dict, **flags):
     user = User.objects.filter(username=spec["username"]).first()
     if user is None:
         user = User(
             username=spec["username"], first_name=spec["first_name"], last_name=spec["last_name"], **flags
         )
         user.email = f"{spec['username']}@demo.invalid"
-        password = _password()
-        validate_password(password, user)  # the demo's passwords follow the same rules as real ones
-        user.set_password(password)
+        user.set_unusable_password()
         user.save()
-        logins[user.username] = password
+        _give_demo_password(user, logins)
     return user
+
+
+def demo_totp_device(user) -> TOTPDevice:
+    """Demo only: the platform admin's authenticator, confirmed, so the admin can be tried at once."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
 
 
 def load_directory(spec: dict, logins: dict) -> Operation:
@@ -41,7 +61,8 @@ def load_directory(spec: dict, logins: dict) -> Operation:
     operation, _ = Operation.objects.get_or_create(
         name=spec["operation"]["name"], defaults={"country_code": spec["operation"]["country_code"]}
     )
-    admin = _user(spec["platform_admin"], logins, is_staff=True)
+    admin = _demo_user(spec["platform_admin"], logins, is_staff=True)
+    demo_totp_device(admin)
     admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="partners"))
     admin = User.objects.get(pk=admin.pk)  # fresh permission cache
 
@@ -79,13 +100,14 @@ def load_directory(spec: dict, logins: dict) -> Operation:
             services.organisation_record_dsa(
                 actor=admin, organisation=organisation, signed_on=signed, expires_on=expires
             )
-        focal_user = _user(item["focal_point"], logins)
+        focal_user = _demo_user(item["focal_point"], logins)
         if not Membership.objects.filter(user=focal_user, is_active=True).exists():
             services.focal_point_appoint(actor=admin, organisation=organisation, user=focal_user)
         for person in item["caseworkers"]:
             if not User.objects.filter(username=person["username"]).exists():
-                password = _password()
-                services.member_add(
+                # the real path: an account without a password, its activation link mailed (in the
+                # demo, to a file in var/mail/); then the demo-only password so the login list works
+                membership = services.member_add(
                     actor=focal_user,
                     organisation=organisation,
                     username=person["username"],
@@ -93,9 +115,8 @@ def load_directory(spec: dict, logins: dict) -> Operation:
                     last_name=person["last_name"],
                     email=f"{person['username']}@demo.invalid",
                     role=Membership.Role.CASEWORKER,
-                    password=password,
                 )
-                logins[person["username"]] = password
+                _give_demo_password(membership.user, logins)
         for service in item["services"]:
             if organisation.services.filter(name=service["name"]).exists():
                 continue

@@ -197,6 +197,32 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} at {self.organisation.acronym}"
 
 
+class ActivationToken(models.Model):
+    """A one-time link that lets a new account's owner choose their password.
+
+    Only the SHA-256 of the token is stored: the token is 256 random bits, so a plain hash cannot be
+    reversed, and a leaked table opens no account. A row is spent (``used_at``) on first use.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activation_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"activation of {self.user} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+    def is_usable(self, now) -> bool:
+        return self.used_at is None and self.expires_at > now
+
+
 class Service(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "female", "Female"

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partners.models import Location, Membership, Organisation, Service
 
@@ -12,6 +13,16 @@ def is_platform_admin(user: AbstractBaseUser) -> bool:
         and user.is_active
         and user.is_staff
         and user.has_perm("partners.manage_platform")
+    )
+
+
+def second_factor_required(user: AbstractBaseUser) -> bool:
+    """Staff (platform admins, operators) always sign in with a TOTP code; anyone else once they have
+    confirmed an authenticator device of their own."""
+    if not user.is_authenticated:
+        return False
+    return bool(
+        user.is_staff or user.is_superuser or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     )
 
 

@@ -1,19 +1,30 @@
-"""Writes for organisations, memberships and services. Every rule is checked here."""
+"""Writes for organisations, memberships, accounts and services. Every rule is checked here."""
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 
 from axes.utils import reset as axes_reset
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
-from common.errors import Conflict, PermissionDenied, Problem, ServiceError
+from common.errors import Conflict, NotAuthenticated, PermissionDenied, Problem, ServiceError
 from common.saving import save_with_history
 from partners import hooks
-from partners.models import Membership, Operation, Organisation, Service, ServiceCategory
+from partners.models import ActivationToken, Membership, Operation, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin, membership_active
 from partners.vocabulary import DISCLOSURE_FIELDS, LANGUAGE_CODE, unknown_fields
 
@@ -136,23 +147,203 @@ def organisation_record_dsa(
     return organisation
 
 
-# Memberships -------------------------------------------------------------------------------
+# Accounts ----------------------------------------------------------------------------------
+# Nobody sets or learns another person's password: an account is created without one, and its
+# owner chooses it through a one-time link mailed to them (``account_activate``).
 
 
-def _create_user(*, username: str, email: str, first_name: str, last_name: str, password: str | None):
+def _token_hash(token: str) -> str:
+    # the token is 256 random bits: a fast hash cannot be reversed, and lookups stay one index probe
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _activation_mail_send(*, email: str, link: str) -> None:
+    # a notification carries no personal data: the link alone, not even the username
+    send_mail(
+        subject=gettext("Activate your Referral Hub account"),
+        message=gettext(
+            "Open this link to choose your password. It works once and expires in %(hours)d hours.\n\n"
+            "%(link)s\n"
+        )
+        % {"hours": settings.ACCOUNT_ACTIVATION_TTL_HOURS, "link": link},
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def _activation_issue(user) -> None:
+    """Replace any unused link of ``user`` by a new one, mailed to them once the transaction commits."""
+    ActivationToken.objects.filter(user=user, used_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    ActivationToken.objects.create(
+        user=user,
+        token_hash=_token_hash(token),
+        expires_at=timezone.now() + timedelta(hours=settings.ACCOUNT_ACTIVATION_TTL_HOURS),
+    )
+    link = settings.ACCOUNT_ACTIVATION_URL.format(token=token)
+    # after commit: a rolled-back account is mailed nothing; robust: a mail server that is down does
+    # not turn a committed appointment into a 500 (the link can be sent again)
+    transaction.on_commit(partial(_activation_mail_send, email=user.email, link=link), robust=True)
+
+
+def _account_create(*, username: str, email: str, first_name: str, last_name: str):
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(f"The username {username!r} is taken.", code="duplicate_username", field="username")
+    if not email:
+        raise ServiceError(
+            "An e-mail address is needed: the activation link is sent there.",
+            code="email_required",
+            field="email",
+        )
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ServiceError("Enter a valid e-mail address.", code="invalid", field="email") from exc
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-    if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise ServiceError(" ".join(exc.messages), code="weak_password", field="password") from exc
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
+    user.set_unusable_password()
     user.save()
+    _activation_issue(user)
     return user
+
+
+@transaction.atomic
+def account_activate(*, token: str, password: str):
+    """The owner of a new account chooses its password with the link mailed to them; the link is spent."""
+    now = timezone.now()
+    row = (
+        ActivationToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if row is None or row.used_at is not None or not row.user.is_active:
+        raise ServiceError(
+            "This activation link is not valid or has already been used.",
+            code="activation_token_invalid",
+            field="token",
+        )
+    if not row.is_usable(now):
+        raise ServiceError(
+            "This activation link has expired; ask your focal point (or a platform admin) for a new one.",
+            code="activation_token_expired",
+            field="token",
+        )
+    user = row.user
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password", field="password") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    row.used_at = now
+    row.save(update_fields=["used_at"])
+    return user
+
+
+@transaction.atomic
+def account_activation_resend(*, actor, membership: Membership) -> None:
+    """A new link (the old one stops working) for a member who has not chosen a password yet."""
+    _require_focal_point_of(actor, membership.organisation)
+    if not membership.is_active:
+        raise ServiceError("The membership is deactivated.", code="membership_inactive")
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if user.has_usable_password():
+        raise Conflict(
+            "The account is already activated; its owner logs in with the password they chose.",
+            code="account_already_active",
+        )
+    _activation_issue(user)
+
+
+def _credentials_revoke(user) -> None:
+    """End every way ``user`` is signed in: API tokens, browser sessions and unused activation links."""
+    AuthToken.objects.filter(user=user).delete()
+    ActivationToken.objects.filter(user=user, used_at__isnull=True).delete()
+    # Sessions live in the database (SESSION_ENGINE db, a system check holds it there) and carry the
+    # user id only inside their encoded data, so each live session is decoded: they are the admin's
+    # and browser callers', a few per person, not the API clients' (those use tokens).
+    user_id = str(user.pk)
+    keys = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == user_id
+    ]
+    Session.objects.filter(session_key__in=keys).delete()
+
+
+@transaction.atomic
+def user_deactivate(*, actor, user) -> None:
+    """Close an account (platform admins): it leaves its organisation and is signed out everywhere at once."""
+    _require_platform_admin(actor)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    membership = Membership.objects.select_for_update().filter(user=user, is_active=True).first()
+    if membership is not None:
+        if membership.role == Membership.Role.FOCAL_POINT:
+            raise ServiceError(
+                "The focal point cannot be deactivated; appoint another focal point first.",
+                code="focal_point_cannot_be_deactivated",
+            )
+        membership.is_active = False
+        save_with_history(membership, actor)
+        user.groups.remove(membership.organisation.group)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _forget_membership_cache(user)
+    _credentials_revoke(user)
+
+
+# Second factor (TOTP) ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def totp_setup(*, user) -> str:
+    """Start enrolling an authenticator app: a new unconfirmed device. Its otpauth:// URI, which holds
+    the secret, is returned this once and never shown again."""
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise Conflict("You already have a confirmed authenticator device.", code="totp_already_confirmed")
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False).config_url
+
+
+def totp_confirm(*, user, otp: str) -> None:
+    """Confirm the device started by ``totp_setup`` with a code from it; from now on logins need one."""
+    # not one atomic block: a wrong code must stay counted (django-otp's throttling) after the 401
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
+        )
+        if device is None:
+            raise ServiceError(
+                "Start with POST /api/v1/auth/totp/setup, then confirm a code.", code="totp_not_set_up"
+            )
+        verified = device.verify_token(otp)
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+    if not verified:
+        raise NotAuthenticated(
+            "The one-time code is wrong, was already used, or came too soon after a wrong one.",
+            code="otp_invalid",
+            field="otp",
+        )
+
+
+@transaction.atomic
+def totp_remove(*, user) -> int:
+    """Forget the user's authenticator devices (a lost phone); they enrol a new one before signing in."""
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    return deleted
+
+
+def totp_verify(*, user, otp: str) -> bool:
+    """Whether ``otp`` is a fresh code of the user's confirmed device. A code verifies once; a wrong
+    one is counted and slows the next attempts (django-otp's throttling), so it commits either way."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        return device is not None and device.verify_token(otp)
+
+
+# Memberships -------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -204,14 +395,12 @@ def focal_point_appoint_by_username(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
-    password: str | None = None,
 ) -> Membership:
-    """Appoint an existing user by username, or create the account first when ``create_user``."""
+    """Appoint an existing user by username, or create the account first when ``create_user``: it has
+    no password until its owner opens the activation link mailed to ``email``."""
     _require_platform_admin(actor)
     if create_user:
-        user = _create_user(
-            username=username, email=email, first_name=first_name, last_name=last_name, password=password
-        )
+        user = _account_create(username=username, email=email, first_name=first_name, last_name=last_name)
     else:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -233,9 +422,9 @@ def member_add(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
-    password: str | None = None,
 ) -> Membership:
-    """Create an account for a new member of the organisation, with a role below focal point."""
+    """Create an account for a new member of the organisation, with a role below focal point. It has
+    no password until its owner opens the activation link mailed to ``email``."""
     _require_focal_point_of(actor, organisation)
     if role not in ROLES_A_FOCAL_POINT_MAY_GIVE:
         raise ServiceError(
@@ -243,9 +432,7 @@ def member_add(
             code="role_not_assignable",
             field="role",
         )
-    user = _create_user(
-        username=username, email=email, first_name=first_name, last_name=last_name, password=password
-    )
+    user = _account_create(username=username, email=email, first_name=first_name, last_name=last_name)
     membership = Membership(organisation=organisation, user=user, role=role)
     save_with_history(membership, actor)
     user.groups.add(organisation.group)
@@ -269,6 +456,8 @@ def membership_set_role(*, actor, membership: Membership, role: str) -> Membersh
             code="role_not_assignable",
             field="role",
         )
+    # API tokens stay: the role is read from the database on every request (membership_active),
+    # so a token carries no powers of its own and the new role holds from the next request on
     membership.role = role
     save_with_history(membership, actor)
     return membership
@@ -276,7 +465,11 @@ def membership_set_role(*, actor, membership: Membership, role: str) -> Membersh
 
 @transaction.atomic
 def membership_deactivate(*, actor, membership: Membership) -> Membership:
+    """The member leaves the organisation and is signed out everywhere in the same transaction."""
     _require_focal_point_of(actor, membership.organisation)
+    membership = (
+        Membership.objects.select_for_update().select_related("user", "organisation").get(pk=membership.pk)
+    )
     if membership.role == Membership.Role.FOCAL_POINT and membership.is_active:
         raise ServiceError(
             "The focal point cannot be deactivated; appoint another focal point first.",
@@ -287,6 +480,7 @@ def membership_deactivate(*, actor, membership: Membership) -> Membership:
     membership.user.groups.remove(membership.organisation.group)
     hooks.run_deactivation_handlers(membership=membership, actor=actor)
     _forget_membership_cache(membership.user)
+    _credentials_revoke(membership.user)
     return membership
 
 

@@ -5,7 +5,15 @@ from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.factories import PlatformAdminFactory, member, organisation_with_focal_point
+from tests.factories import (
+    PlatformAdminFactory,
+    confirmed_totp_device,
+    member,
+    organisation_with_focal_point,
+    totp_code,
+)
+
+PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +27,19 @@ def _plain_http(settings):
 
 def token_for(user) -> str:
     return AuthToken.objects.create(user=user)[1]
+
+
+def admin_login(client, user):
+    """Sign ``user`` into the admin site through its login form: password and a real TOTP code."""
+    user.set_password(PASSWORD)
+    user.save()
+    device = confirmed_totp_device(user)
+    response = client.post(
+        "/admin/login/",
+        {"username": user.username, "password": PASSWORD, "otp_token": totp_code(device), "next": "/admin/"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return client
 
 
 @pytest.fixture

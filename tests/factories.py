@@ -1,10 +1,13 @@
 """factory-boy factories. They build valid rows directly; tests of rules call the services."""
 
+import time
 from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 
@@ -35,6 +38,27 @@ class PlatformAdminFactory(UserFactory):
     def platform_permission(self, create, extracted, **kwargs):
         if create:
             self.user_permissions.add(Permission.objects.get(codename="manage_platform"))
+
+
+def confirmed_totp_device(user) -> TOTPDevice:
+    """The user's authenticator device (a real secret, confirmed)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test authenticator", confirmed=True
+    )
+
+
+def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or ``steps_ahead`` time steps later) for ``device``:
+    computed from the device's key with RFC 6238, the verification itself is never mocked."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return str(totp.token()).zfill(device.digits)
+
+
+def wrong_totp_code(device: TOTPDevice) -> str:
+    """A code the device does not accept now (none of the steps its tolerance allows)."""
+    accepted = {totp_code(device, steps_ahead=n) for n in range(-device.tolerance, device.tolerance + 1)}
+    return next(code for n in range(10) if (code := str(n) * device.digits) not in accepted)
 
 
 class OperationFactory(factory.django.DjangoModelFactory):

@@ -4,19 +4,29 @@ Failed logins lock the account and, separately, the client address (django-axes)
 and the admin login alike, until the cool-off ends or the focal point unlocks the account.
 """
 
+import base64
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from axes.models import AccessAttempt
 from django.db.models import F
 from django.test import RequestFactory
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.throttling import BaseThrottle
 
 from hub.auth import client_address
-from tests.conftest import token_for
-from tests.factories import PlatformAdminFactory, UserFactory, member
+from tests.conftest import admin_login, token_for
+from tests.factories import (
+    PlatformAdminFactory,
+    UserFactory,
+    confirmed_totp_device,
+    member,
+    totp_code,
+    wrong_totp_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -316,6 +326,21 @@ def test_unlock_clears_the_account_but_not_a_locked_address(api, client, org_a, 
 # Passwords follow the validators wherever they are set -----------------------------------------
 
 
+def _new_member_token(api, org_a, settings, mailoutbox, capture) -> str:
+    import re
+
+    settings.ACCOUNT_ACTIVATION_URL = "https://hub.example.org/activate#token={token}"
+    with capture(execute=True):
+        response = api(org_a.focal_point).post(
+            "/api/v1/memberships",
+            {"username": "amina.wekesa", "role": "caseworker", "email": "amina@example.org"},
+            format="json",
+        )
+    assert response.status_code == 201
+    [token] = re.findall(r"activate#token=([\w-]+)", mailoutbox[-1].body)
+    return token
+
+
 @pytest.mark.parametrize(
     "password",
     [
@@ -325,22 +350,188 @@ def test_unlock_clears_the_account_but_not_a_locked_address(api, client, org_a, 
         "amina.wekesa!",  # too close to the username
     ],
 )
-def test_a_weak_password_for_a_new_member_is_refused(api, org_a, password):
-    response = api(org_a.focal_point).post(
-        "/api/v1/memberships",
-        {"username": "amina.wekesa", "role": "caseworker", "password": password},
-        format="json",
+def test_a_weak_password_chosen_at_activation_is_refused(
+    api, client, org_a, settings, mailoutbox, django_capture_on_commit_callbacks, password
+):
+    token = _new_member_token(api, org_a, settings, mailoutbox, django_capture_on_commit_callbacks)
+    response = client.post(
+        "/api/v1/auth/activate", {"token": token, "password": password}, content_type="application/json"
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "weak_password"
     assert list(response.json()["error"]["fields"]) == ["password"]
 
 
-def test_a_strong_password_for_a_new_member_works_for_login(api, client, org_a):
-    response = api(org_a.focal_point).post(
-        "/api/v1/memberships",
-        {"username": "amina.wekesa", "role": "caseworker", "password": "violet-harbour-lantern-42"},
-        format="json",
+def test_a_strong_password_chosen_at_activation_works_for_login(
+    api, client, org_a, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    token = _new_member_token(api, org_a, settings, mailoutbox, django_capture_on_commit_callbacks)
+    response = client.post(
+        "/api/v1/auth/activate",
+        {"token": token, "password": "violet-harbour-lantern-42"},
+        content_type="application/json",
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert login(client, "amina.wekesa", "violet-harbour-lantern-42").status_code == 200
+
+
+# Second factor (TOTP) --------------------------------------------------------------------------
+# Codes are computed from the device's key as an authenticator app would (tests.factories.totp_code);
+# django-otp's verification runs for real.
+
+
+def otp_login(client, username: str, **extra):
+    body = {"username": username, "password": "correct-horse-battery-staple", **extra}
+    return client.post("/api/v1/auth/login", body, content_type="application/json")
+
+
+def test_platform_admin_login_without_a_code_is_refused(client, platform_admin):
+    confirmed_totp_device(platform_admin)
+    response = otp_login(client, platform_admin.username)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "otp_required"
+    assert response["WWW-Authenticate"] == "Token"
+    assert not AuthToken.objects.filter(user=platform_admin).exists()
+
+
+def test_platform_admin_without_an_enrolled_app_cannot_get_a_token(client, platform_admin):
+    response = otp_login(client, platform_admin.username)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "otp_required"
+    response = otp_login(client, platform_admin.username, otp="123456")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "otp_invalid"
+
+
+def test_platform_admin_login_with_a_wrong_code_is_refused(client, platform_admin):
+    device = confirmed_totp_device(platform_admin)
+    response = otp_login(client, platform_admin.username, otp=wrong_totp_code(device))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "otp_invalid"
+    assert not AuthToken.objects.filter(user=platform_admin).exists()
+
+
+def test_a_wrong_code_slows_down_the_next_try(client, platform_admin):
+    """django-otp's throttling: after a wrong code even the right one waits (1 s, then 2, 4, …)."""
+    device = confirmed_totp_device(platform_admin)
+    otp_login(client, platform_admin.username, otp=wrong_totp_code(device))
+    response = otp_login(client, platform_admin.username, otp=totp_code(device))
+    assert response.status_code == 401 and response.json()["error"]["code"] == "otp_invalid"
+
+
+def test_platform_admin_login_with_the_current_code_gets_a_token_once(client, platform_admin):
+    device = confirmed_totp_device(platform_admin)
+    code = totp_code(device)
+    response = otp_login(client, platform_admin.username, otp=code)
+    assert response.status_code == 200, response.json()
+    token = response.json()["token"]
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {token}").json()["is_platform_admin"]
+    replay = otp_login(client, platform_admin.username, otp=code)  # a code signs in once
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "otp_invalid"
+
+
+def test_wrong_password_is_refused_before_the_code_is_asked(client, platform_admin):
+    confirmed_totp_device(platform_admin)
+    response = client.post(
+        "/api/v1/auth/login",
+        {"username": platform_admin.username, "password": "wrong-password"},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_partner_user_enrols_an_app_and_then_needs_its_code(client, api, org_a):
+    user = org_a.caseworker
+    assert otp_login(client, user.username).status_code == 200  # no second factor yet
+    member = api(user)
+    setup = member.post("/api/v1/auth/totp/setup")
+    assert setup.status_code == 201
+    uri = setup.json()["otpauth_uri"]
+    assert uri.startswith("otpauth://totp/") and "secret=" in uri
+    assert otp_login(client, user.username).status_code == 200  # an unconfirmed app changes nothing
+
+    device = TOTPDevice.objects.get(user=user)
+    assert device.confirmed is False
+    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    assert base64.b32decode(secret) == device.bin_key  # the app gets the same key the server keeps
+    wrong = member.post("/api/v1/auth/totp/confirm", {"otp": wrong_totp_code(device)}, format="json")
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "otp_invalid"
+    device.refresh_from_db()
+    device.throttling_failure_count = 0  # the wrong try slowed the next ones down; the test need not wait
+    device.save()
+    confirmed = member.post("/api/v1/auth/totp/confirm", {"otp": totp_code(device)}, format="json")
+    assert confirmed.status_code == 204
+
+    refused = otp_login(client, user.username)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "otp_required"
+    assert otp_login(client, user.username, otp=totp_code(device, steps_ahead=1)).status_code == 200
+    again = member.post("/api/v1/auth/totp/setup")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "totp_already_confirmed"
+
+
+def test_confirm_without_setup_says_so(api, org_a):
+    response = api(org_a.caseworker).post("/api/v1/auth/totp/confirm", {"otp": "123456"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "totp_not_set_up"
+
+
+def test_totp_endpoints_need_a_signed_in_caller(client, db):
+    assert client.post("/api/v1/auth/totp/setup").status_code == 401
+    assert client.post("/api/v1/auth/totp/confirm", {"otp": "1"}).status_code == 401
+
+
+def test_the_admin_site_needs_a_verified_session(client, platform_admin):
+    client.force_login(platform_admin)  # password only: not enough
+    assert client.get("/admin/").status_code == 302
+    client.logout()
+
+    device = confirmed_totp_device(platform_admin)
+    without_code = client.post(
+        "/admin/login/", {"username": platform_admin.username, "password": "correct-horse-battery-staple"}
+    )
+    assert without_code.status_code == 200  # the form again, with the error
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+    admin_login(client, platform_admin)
+    assert client.get("/admin/").status_code == 200
+    assert device.persistent_id == client.session["otp_device_id"]
+
+
+def test_an_unverified_staff_session_reads_nothing_through_the_apis(client, gql, platform_admin):
+    client.force_login(platform_admin)
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.post("/graphql", {"query": VIEWER}, content_type="application/json").status_code == 401
+    client.logout()
+    admin_login(client, platform_admin)
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_an_operator_enrols_a_new_platform_admin_who_then_signs_in(client, platform_admin, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # the person types the code their app shows for the secret the command printed
+    monkeypatch.setattr(
+        "builtins.input", lambda prompt: totp_code(TOTPDevice.objects.get(user=platform_admin))
+    )
+    out = StringIO()
+    call_command("totp_enrol", platform_admin.username, stdout=out)
+    assert "otpauth://totp/" in out.getvalue()
+    device = TOTPDevice.objects.get(user=platform_admin, confirmed=True)
+    response = otp_login(client, platform_admin.username, otp=totp_code(device, steps_ahead=1))
+    assert response.status_code == 200
+
+
+def test_a_lost_phone_is_replaced_and_the_old_codes_stop_working(client, platform_admin, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = confirmed_totp_device(platform_admin)
+    monkeypatch.setattr(
+        "builtins.input", lambda prompt: totp_code(TOTPDevice.objects.get(user=platform_admin))
+    )
+    call_command("totp_enrol", "--replace", platform_admin.username, stdout=StringIO())
+    new = TOTPDevice.objects.get(user=platform_admin)
+    assert new.pk != old.pk and new.confirmed
+    assert otp_login(client, platform_admin.username, otp=totp_code(old)).status_code == 401

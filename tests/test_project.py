@@ -48,6 +48,7 @@ def test_check_deploy_is_clean_with_debug_off_and_a_real_secret():
         "ALLOWED_HOSTS": "hub.example.org",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "FIELD_HMAC_KEY": "a-real-hmac-key-" + "h" * 40,
+        "ACCOUNT_ACTIVATION_URL": "https://hub.example.org/activate#token={token}",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -68,6 +69,7 @@ def test_check_deploy_warns_without_a_secret_from_the_environment():
         [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert "hub.W001" in result.stdout + result.stderr
+    assert "hub.W003" in result.stdout + result.stderr  # activation links would point at localhost
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("common", "partners", "consent", "pathways", "referrals", "hub")
 STATUS_OF_CLASS = {
     "ServiceError": 400,
+    "NotAuthenticated": 401,
     "NotFound": 404,
     "PermissionDenied": 403,
     "Conflict": 409,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import ConsentRecord
+from tests.conftest import admin_login
 from tests.consent.conftest import scope
 from tests.factories import ConsentRecordFactory, PersonFactory
 
@@ -389,7 +390,7 @@ def test_admin_shows_only_your_organisations_persons(client, org_a, org_b, adult
     staff = org_a.focal_point
     staff.is_staff = True
     staff.save()
-    client.force_login(staff)
+    admin_login(client, staff)
     for url in (
         "/admin/consent/person/",
         "/admin/consent/consentrecord/",

@@ -5,6 +5,7 @@ import pytest
 
 from consent import services
 from consent.models import PersonReadLog
+from tests.conftest import admin_login
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_nothing_is_shown_when_the_read_cannot_be_logged(api, org_a, adult_a, mo
 def test_the_admin_logs_its_reads(client, org_a, adult_a):
     org_a.caseworker.is_staff = True
     org_a.caseworker.save()
-    client.force_login(org_a.caseworker)
+    admin_login(client, org_a.caseworker)  # password and a second factor, as every staff login
     assert client.get("/admin/consent/person/").status_code == 200
     assert client.get(f"/admin/consent/person/{adult_a.pk}/change/").status_code == 200
     assert rows() == [(adult_a.pk, "person", "admin")] * 2

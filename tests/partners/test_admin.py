@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from partners.models import Organisation, Service
+from tests.conftest import admin_login
 from tests.factories import OperationFactory, ServiceCategoryFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client, platform_admin):
     platform_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="partners"))
-    client.force_login(platform_admin)
-    return client
+    return admin_login(client, platform_admin)
 
 
 def test_platform_admin_creates_an_organisation_in_the_admin(admin_client):

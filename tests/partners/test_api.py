@@ -28,7 +28,9 @@ def test_me_tells_user_organisation_and_role(api, org_a):
 
 def test_focal_point_adds_a_caseworker_to_own_organisation(api, org_a):
     response = api(org_a.focal_point).post(
-        "/api/v1/memberships", {"username": "new.cw", "role": "caseworker"}, format="json"
+        "/api/v1/memberships",
+        {"username": "new.cw", "role": "caseworker", "email": "new.cw@example.org"},
+        format="json",
     )
     assert response.status_code == 201, response.json()
     assert Membership.objects.get(user__username="new.cw").organisation == org_a
@@ -36,7 +38,9 @@ def test_focal_point_adds_a_caseworker_to_own_organisation(api, org_a):
 
 def test_adding_a_second_focal_point_is_refused_with_a_clear_error(api, org_a):
     response = api(org_a.focal_point).post(
-        "/api/v1/memberships", {"username": "fp2", "role": "focal_point"}, format="json"
+        "/api/v1/memberships",
+        {"username": "fp2", "role": "focal_point", "email": "fp2@example.org"},
+        format="json",
     )
     assert response.status_code == 400
     assert error_of(response)["code"] == "role_not_assignable"
@@ -113,7 +117,7 @@ def test_platform_admin_creates_organisation_records_agreement_and_appoints_foca
     assert agreement.status_code == 200
     appointed = client.post(
         f"/api/v1/organisations/{org_id}/focal-point",
-        {"username": "hope.fp", "create_user": True, "first_name": "Hope"},
+        {"username": "hope.fp", "create_user": True, "first_name": "Hope", "email": "hope@example.org"},
         format="json",
     )
     assert appointed.status_code == 200, appointed.json()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from pathways import services
 from pathways.models import Pathway, PathwayLink
+from tests.conftest import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client_for(client, demo):
     demo.admin.is_superuser = False
-    client.force_login(demo.admin)
-    return client
+    return admin_login(client, demo.admin)
 
 
 def test_the_drawing_page_shows_the_svg_and_information_problems(admin_client_for, demo):

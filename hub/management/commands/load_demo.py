@@ -7,7 +7,7 @@ from django.db import transaction
 
 from consent.demo import load_consent_demo
 from hub.local_state import BASE_DIR, VAR_DIR
-from partners.demo import load_directory
+from partners.demo import demo_totp_device, load_directory
 from pathways.demo import load_demo_pathways
 from referrals.demo import load_demo_referrals
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.style.MIGRATE_HEADING("\nDemo logins (this machine only; kept in var/demo_logins.json)")
         )
         admin = spec["platform_admin"]["username"]
-        out.write(f"  {'platform admin':<20} {admin:<16} {logins.get(admin, '?')}")
+        out.write(f"  {'platform admin':<20} {admin:<16} {logins.get(admin, '?')}  + a one-time code")
         for organisation in spec["organisations"]:
             people = [("focal point", organisation["focal_point"])] + [
                 ("caseworker", p) for p in organisation["caseworkers"]
@@ -58,6 +58,13 @@ class Command(BaseCommand):
                 out.write(
                     f"  {organisation['acronym'] + ' ' + role:<20} {username:<16} {logins.get(username, '?')}"
                 )
+        device = demo_totp_device(get_user_model().objects.get(username=admin))
+        out.write(
+            f"\n{admin} signs in with a one-time code (admin site and API). Add this to an authenticator "
+            f"app:\n  {device.config_url}\nor print the current code: "
+            f"DEBUG=1 .venv/bin/python manage.py demo_otp_code {admin}\n"
+            "New members' activation mails land in var/mail/ (the demo sets passwords itself).\n"
+        )
         fp = spec["organisations"][2]["focal_point"]["username"]
         out.write(
             "\nTry it:\n"
