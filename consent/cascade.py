@@ -7,8 +7,9 @@
   the withdrawn record's id followed by the ids of the versions it replaced, since referrals
   may rest on an earlier version. If any handler raises, the whole withdrawal is rolled back.
 - erasure handlers — ``handler(*, person, actor)`` — run inside the erasure's transaction, before
-  the person's own fields are cleared; they must clear every copy of the person's personal data
-  that their app holds, history rows included.
+  the person's own fields are cleared and their data key destroyed; they must clear every copy of
+  the person's personal data that their app holds, history rows included. (Copies sealed with the
+  person's key become unreadable when it is destroyed, but the rows must not keep them.)
 - scope-change handlers — ``handler(*, previous, record, actor)`` — run when a new version
   replaces ``previous``; what the new scope no longer covers is undone like a withdrawal.
 - access exporters — ``exporter(*, person, actor) -> JSON-serialisable`` — each adds one named

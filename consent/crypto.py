@@ -1,26 +1,44 @@
-"""Field encryption and keyed hashes for personal data.
+"""Envelope encryption of personal data, and keyed hashes for lookups. Pure: no models, no queries.
 
-Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) through a ``MultiFernet`` key ring:
-``settings.FIELD_ENCRYPTION_KEYS`` lists keys newest first; the newest encrypts, every key
-decrypts, and ``rotate`` re-encrypts a token under the newest key. Registration numbers are
-also stored as an HMAC-SHA256 under ``settings.FIELD_HMAC_KEY`` so officers can look a person up
-by number without the number being searchable in clear.
+The key hierarchy (docs/operations.md):
+
+- **master keys** — ``settings.FIELD_ENCRYPTION_KEYS``, a ``MultiFernet`` ring, newest first: the
+  newest wraps, every key unwraps, ``rewrap`` moves a wrapped key under the newest. They encrypt
+  nothing but person data keys.
+- **person data keys** — one random Fernet key per person (``consent.PersonKey``), stored only
+  wrapped under the master ring, never in a history table and never logged. Erasure destroys it.
+- **fields** — every personal value of the person, wherever it is copied (the person's own row,
+  their consent records and requests, referral payloads and notes, event notes, the history rows
+  of all of these), is a Fernet token under that person's data key, prefixed with the key's id:
+  ``pk1:<key id, 32 hex>:<Fernet token>``.
+
+Registration numbers are also stored as an HMAC-SHA256 under ``settings.FIELD_HMAC_KEY`` so
+officers can look a person up by number without the number being searchable in clear.
 """
 
 import hashlib
 import hmac
 import re
+import uuid
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-# Every Fernet token starts with the version byte 0x80, base64url-encoded as "gAAAAA".
+# Every Fernet token starts with the version byte 0x80, base64url-encoded as "gAAAAA": the wrapped
+# data keys are such tokens (under the master ring).
 TOKEN_PREFIX = "gAAAAA"
+# Every encrypted field value starts with this, then the data key's id and the Fernet token.
+DATA_TOKEN_PREFIX = "pk1:"
+_DATA_TOKEN = re.compile(r"^pk1:([0-9a-f]{32}):(gAAAAA[A-Za-z0-9_\-=]+)$")
 
 
 class DecryptionError(Exception):
-    """A stored value could not be decrypted with any key of the ring (wrong or missing key)."""
+    """A stored value could not be decrypted (wrong or missing master key, or no such data key)."""
+
+
+class PersonKeyDestroyed(DecryptionError):
+    """The person's data key was destroyed by their erasure: their data can no longer be read or written."""
 
 
 @lru_cache(maxsize=8)
@@ -30,27 +48,81 @@ def _ring(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
 
 
+def master_ring_id() -> tuple[str, ...]:
+    """Identifies the configured master keys: unwrapped data keys are only valid for this ring."""
+    return tuple(settings.FIELD_ENCRYPTION_KEYS)
+
+
 def key_ring() -> MultiFernet:
-    return _ring(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    return _ring(master_ring_id())
 
 
-def encrypt(plaintext: str) -> str:
-    return key_ring().encrypt(plaintext.encode("utf-8")).decode("ascii")
+# Master keys → person data keys ------------------------------------------------------------
 
 
-def decrypt(token: str) -> str:
+def new_data_key() -> bytes:
+    """A fresh random data key (32 bytes from the OS random source, as Fernet wants them)."""
+    return Fernet.generate_key()
+
+
+def wrap(data_key: bytes) -> str:
+    """The data key encrypted under the newest master key: the only form in which it is stored."""
+    return key_ring().encrypt(data_key).decode("ascii")
+
+
+def unwrap(wrapped: str) -> bytes:
     try:
-        return key_ring().decrypt(token.encode("ascii")).decode("utf-8")
+        return key_ring().decrypt(wrapped.encode("ascii"))
     except (InvalidToken, UnicodeError) as exc:
-        raise DecryptionError("A stored value could not be decrypted with the configured keys.") from exc
+        raise DecryptionError("A data key could not be unwrapped with the configured master keys.") from exc
 
 
-def rotate(token: str) -> str:
-    """The same plaintext, encrypted under the newest key (keeps the original timestamp)."""
+def is_wrapped_under_newest(wrapped: str) -> bool:
+    keys = master_ring_id()
+    if not keys:
+        raise DecryptionError("FIELD_ENCRYPTION_KEYS is empty.")
     try:
-        return key_ring().rotate(token.encode("ascii")).decode("ascii")
-    except InvalidToken as exc:
-        raise DecryptionError("A stored value could not be decrypted with the configured keys.") from exc
+        _ring(keys[:1]).decrypt(wrapped.encode("ascii"))
+    except (InvalidToken, UnicodeError):
+        return False
+    return True
+
+
+def rewrap(wrapped: str) -> str:
+    """The same data key, wrapped under the newest master key (the data it encrypts is untouched)."""
+    try:
+        return key_ring().rotate(wrapped.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeError) as exc:
+        raise DecryptionError("A data key could not be unwrapped with the configured master keys.") from exc
+
+
+# Person data keys → fields -----------------------------------------------------------------
+
+
+def seal(data_key: Fernet, key_id: uuid.UUID, plaintext: str) -> str:
+    token = data_key.encrypt(plaintext.encode("utf-8")).decode("ascii")
+    return f"{DATA_TOKEN_PREFIX}{key_id.hex}:{token}"
+
+
+def key_id_of(token: str) -> uuid.UUID:
+    """The id of the data key a stored value is sealed with (read from its prefix, no decryption)."""
+    match = _DATA_TOKEN.match(token)
+    if match is None:
+        raise DecryptionError("A stored value is not sealed with a person data key.")
+    return uuid.UUID(match.group(1))
+
+
+def unseal(data_key: Fernet, token: str) -> str:
+    match = _DATA_TOKEN.match(token)
+    if match is None:
+        raise DecryptionError("A stored value is not sealed with a person data key.")
+    try:
+        return data_key.decrypt(match.group(2).encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise DecryptionError("A stored value could not be decrypted with its data key.") from exc
+
+
+# Lookup hashes -----------------------------------------------------------------------------
 
 
 def normalise_registration_number(value: str) -> str:

@@ -12,14 +12,19 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from common.errors import Conflict
-from consent.fields import EncryptedDateField, EncryptedJSONField, EncryptedTextField
+from consent.fields import (
+    DecryptingQuerySet,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    encrypted_history,
+)
 from partners.models import Location, Organisation, ServiceCategory
 from partners.vocabulary import DISCLOSURE_FIELDS
 
@@ -92,30 +97,32 @@ class Person(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
-    registration_number = EncryptedTextField()
+    registration_number = EncryptedTextField(key_from="id")
     # NULL, not "", when there is no number: the unique constraint ignores NULLs
     registration_number_hash = models.CharField(  # noqa: DJ001
         max_length=64, null=True, blank=True, editable=False
     )
-    given_name = EncryptedTextField()
-    family_name = EncryptedTextField()
-    phone = EncryptedTextField()
-    best_time_to_call = EncryptedTextField()
+    given_name = EncryptedTextField(key_from="id")
+    family_name = EncryptedTextField(key_from="id")
+    phone = EncryptedTextField(key_from="id")
+    best_time_to_call = EncryptedTextField(key_from="id")
     preferred_language = models.CharField(max_length=8, blank=True, help_text="ISO 639 code")
     preferred_channel = models.CharField(max_length=16, choices=PreferredChannel.choices, blank=True)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    date_of_birth = EncryptedDateField()
+    date_of_birth = EncryptedDateField(key_from="id")
     age_band = models.CharField(max_length=8, choices=AgeBand.choices)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    location_detail = EncryptedTextField(help_text="Block, shelter, address")
-    specific_needs = EncryptedJSONField(help_text="List of specific-needs codes")
-    protection_concerns = EncryptedTextField()
-    narrative = EncryptedTextField()
+    location_detail = EncryptedTextField(key_from="id", help_text="Block, shelter, address")
+    specific_needs = EncryptedJSONField(key_from="id", help_text="List of specific-needs codes")
+    protection_concerns = EncryptedTextField(key_from="id")
+    narrative = EncryptedTextField(key_from="id")
     household_size = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
-    history = HistoricalRecords()
+    history = encrypted_history()
+
+    objects = DecryptingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -134,6 +141,14 @@ class Person(models.Model):
     def __str__(self) -> str:
         return f"Person {str(self.id)[:8]}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        # a new person's data key is inserted just before the person's row (its foreign key is
+        # checked at commit): both in one transaction, whoever calls
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().save(*args, **kwargs)
+
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
@@ -143,6 +158,36 @@ class Person(models.Model):
         if self.date_of_birth:
             return age_on(self.date_of_birth, on or timezone.localdate()) < ADULT_AGE
         return self.age_band in MINOR_AGE_BANDS
+
+
+class PersonKey(models.Model):
+    """The person's data key, stored only wrapped under the master keys (``consent.keys``).
+
+    Every personal value of the person, in every table, is sealed with it. Erasure overwrites the
+    wrapped key and sets ``destroyed_at``, which leaves every copy of the person's data unreadable;
+    the row stays as a tombstone so that no new key can be made for them. No history table, no
+    admin, no serializer: the key exists here and nowhere else.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="+", editable=False)
+    # NULL once destroyed (the constraint below ties it to destroyed_at)
+    wrapped_key = models.TextField(null=True, editable=False)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wrapped_key__isnull=False, destroyed_at__isnull=True)
+                | Q(wrapped_key__isnull=True, destroyed_at__isnull=False),
+                name="person_key_destroyed_iff_no_key",
+            )
+        ]
+
+    def __str__(self) -> str:  # never the key, not even wrapped
+        state = "destroyed" if self.destroyed_at else "live"
+        return f"Data key {self.id.hex[:8]} of person {str(self.person_id)[:8]} ({state})"
 
 
 class LegalBasis(models.TextChoices):
@@ -188,7 +233,7 @@ class ConsentCheck:
         return self.ok
 
 
-class ConsentRecordQuerySet(models.QuerySet):
+class ConsentRecordQuerySet(DecryptingQuerySet):
     def with_state(self):
         """Annotate ``state`` (active / withdrawn / expired / superseded), expiry judged now."""
         return self.annotate(
@@ -274,7 +319,7 @@ class ConsentRecord(models.Model):
     withdrawal_reason = EncryptedTextField()
     superseded_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = encrypted_history()
 
     objects = ConsentRecordQuerySet.as_manager()
 
@@ -441,7 +486,9 @@ class DataSubjectRequest(models.Model):
     outcome = EncryptedTextField()
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = encrypted_history()
+
+    objects = DecryptingQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "created_at"]

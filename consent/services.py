@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from common.saving import save_with_history
-from consent import cascade
+from consent import cascade, keys
 from consent.crypto import registration_number_hash
 from consent.fields import encrypted_fields
 from consent.models import (
@@ -523,6 +523,7 @@ def data_subject_request_create(
         )
     if person.is_erased and kind != DataSubjectRequest.Kind.ACCESS:
         raise Conflict("This person's data has already been erased.", code="person_erased")
+    _no_free_text_after_erasure(person, details, "details")
     request = DataSubjectRequest(
         person=person,
         organisation=person.organisation,
@@ -535,6 +536,17 @@ def data_subject_request_create(
     )
     save_with_history(request, actor)
     return request
+
+
+def _no_free_text_after_erasure(person: Person, text: str, field: str) -> None:
+    """An erased person's data key is destroyed: nothing written about them could be sealed."""
+    if person.is_erased and (text or "").strip():
+        raise Conflict(
+            "This person's data has been erased: free text about them can no longer be stored; "
+            "record the request without it.",
+            code="person_erased",
+            field=field,
+        )
 
 
 def _lock_open_request(request: DataSubjectRequest) -> DataSubjectRequest:
@@ -564,6 +576,7 @@ def data_subject_request_complete(
         raise ServiceError(
             "Corrections belong to a correction request.", code="unexpected_corrections", field="corrections"
         )
+    _no_free_text_after_erasure(request.person, outcome, "outcome")
     request.status = DataSubjectRequest.Status.COMPLETED
     request.handler = actor
     request.closed_at = timezone.now()
@@ -584,6 +597,7 @@ def data_subject_request_reject(*, actor, request: DataSubjectRequest, outcome: 
     request = _lock_open_request(request)
     if len((outcome or "").strip()) < 10:
         raise ServiceError("Say why the request is rejected.", code="outcome_required", field="outcome")
+    _no_free_text_after_erasure(request.person, outcome, "outcome")
     request.status = DataSubjectRequest.Status.REJECTED
     request.handler = actor
     request.closed_at = timezone.now()
@@ -691,7 +705,10 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     """Erase the person's personal data everywhere (history included), keeping non-identifying rows.
 
     Active consents are withdrawn first (their cascade runs), then the erasure handlers of other
-    apps, then the person's, consents' and requests' personal columns and their history rows.
+    apps, then the person's, consents' and requests' personal columns and their history rows; last,
+    the person's data key is destroyed, so that copies of their values made before cannot be read
+    any more (a backup that also holds the key table as it was: once its master key is retired —
+    docs/operations.md, "What erasure destroys").
     """
     membership = _membership_of(actor, person.organisation)
     if membership.role != Membership.Role.FOCAL_POINT:
@@ -721,6 +738,11 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     _scrub_history(Person, id=person.pk)
     _scrub_history(ConsentRecord, person_id=person.pk)
     _scrub_history(DataSubjectRequest, person_id=person.pk)
+    # crypto-shredding, in this same transaction: the rows above are cleared, but copies of their
+    # old values outlive them (the write-ahead log, replicas, backups, anything exported); all of
+    # them were sealed with this key, and without it they cannot be read, master keys or not
+    # (where a copy of the key table from before comes with them: until its master key is retired)
+    keys.destroy(person.pk)
     return person
 
 

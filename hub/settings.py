@@ -285,8 +285,9 @@ def _new_fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
-# Encryption of personal fields (consent app). FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys,
-# newest first (the newest encrypts, all decrypt; `manage.py rotate_field_keys` re-encrypts).
+# Encryption of personal fields (consent app, docs/operations.md). FIELD_ENCRYPTION_KEYS: the master
+# keys, comma-separated Fernet keys, newest first; they wrap the per-person data keys that seal the
+# fields (the newest wraps, all unwrap; `manage.py rotate_field_keys` re-wraps under the newest).
 # FIELD_HMAC_KEY keys the registration-number lookup hash. Without them (demo and tests) keys
 # generated once on this machine in var/ are used and `check --deploy` warns.
 FIELD_ENCRYPTION_KEYS_FROM_ENVIRONMENT = bool(env_list("FIELD_ENCRYPTION_KEYS"))
@@ -295,5 +296,8 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
 ]
 FIELD_HMAC_KEY_FROM_ENVIRONMENT = bool(os.environ.get("FIELD_HMAC_KEY"))
 FIELD_HMAC_KEY = os.environ.get("FIELD_HMAC_KEY") or local_secret("field_hmac_key")
+# Longest time an unwrapped person data key stays in a process's memory outside a request (inside
+# one it never outlives the request; an erasure drops it at once in the erasing process).
+PERSON_KEY_CACHE_SECONDS = int(os.environ.get("PERSON_KEY_CACHE_SECONDS", "60"))
 # Days an access / correction / erasure request may stay open when no due date is given.
 DATA_SUBJECT_REQUEST_DUE_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_DUE_DAYS", "30"))

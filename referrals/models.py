@@ -9,12 +9,14 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from consent.fields import EncryptedJSONField, EncryptedTextField
+from consent.fields import DecryptingQuerySet, EncryptedJSONField, EncryptedTextField
 
 # Referrals ---------------------------------------------------------------------------------
 # A referral carries the minimal payload snapshot to one service. Its history leaves out the
 # payload and free-text notes (they are personal data that withdrawal and erasure must be able to
-# remove for good), so audit rows never hold a copy of them.
+# remove for good), so audit rows never hold a copy of them. The payload and notes, and the notes
+# of its events, are sealed with the data key of the referral's person (consent.keys): erasing the
+# person destroys that key, so even copies outside the database can no longer be read.
 
 
 def new_reference() -> str:
@@ -106,6 +108,8 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["payload", "reason_note", "outcome_note"])
 
+    objects = DecryptingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         permissions = [
@@ -184,8 +188,10 @@ class ReferralEvent(models.Model):
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     reason_code = models.CharField(max_length=32, blank=True)
-    note = EncryptedTextField()
+    note = EncryptedTextField(key_from="referral.person_id")  # the referral's person's key
     at = models.DateTimeField(default=timezone.now)
+
+    objects = DecryptingQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]

@@ -842,10 +842,10 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
         default_user=actor,
         default_date=now,
     )
-    ids = [referral.pk for referral in referrals]
-    # free-text notes on events may name the person too (before the new events, which have none)
-    ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
     ReferralEvent.objects.bulk_create(events)
+    ids = [referral.pk for referral in referrals]
+    # free-text notes on events may name the person too
+    ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
     _notify_many(referrals, NOTIFICATION_FOR[cascade.action], cascade.notify)
     _revoke_receiving_respond(referrals)
 

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from consent import keys
 from tests.factories import (
     PlatformAdminFactory,
     confirmed_totp_device,
@@ -23,6 +24,7 @@ def _plain_http(settings):
     # real hashing costs ~0.5 s a user; tests prove rules, not PBKDF2
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # login throttling counts in the cache; every test starts with none
+    keys.clear_cache()  # nor any person data key in memory (query counts do not depend on test order)
 
 
 def token_for(user) -> str:

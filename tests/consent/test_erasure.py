@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from consent import crypto, services
+from consent import crypto, keys, services
 from consent.fields import encrypted_fields
 from consent.models import ConsentRecord, DataSubjectRequest, Person
 from tests.consent.conftest import scope
@@ -32,9 +32,11 @@ def _readable(value) -> list[str]:
     text = str(value)
     found = [text]
     for word in text.replace('"', " ").replace(",", " ").replace("{", " ").replace("}", " ").split():
-        if word.startswith(crypto.TOKEN_PREFIX):
-            # strict: a token the scan cannot read could hide the marker, so it fails the test
-            found.append(crypto.decrypt(word))
+        # strict: a token the scan cannot read could hide the marker, so it fails the test
+        if word.startswith(crypto.DATA_TOKEN_PREFIX):
+            found.append(keys.unseal(word))  # a value sealed with a person's data key
+        elif word.startswith(crypto.TOKEN_PREFIX):
+            found.append(crypto.unwrap(word).decode())  # a wrapped data key
     return found
 
 

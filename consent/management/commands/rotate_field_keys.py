@@ -1,78 +1,55 @@
-"""Re-encrypt every encrypted column under the newest key, and recompute the lookup hashes.
+"""Re-wrap every person data key under the newest master key, and recompute the lookup hashes.
 
 Run after putting a new key at the front of FIELD_ENCRYPTION_KEYS (keep the old ones behind it
-until this has finished; remove them afterwards). Also run after changing FIELD_HMAC_KEY — with the
-old and new HMAC keys, registration-number lookups only work again once this has run.
+until this has finished; remove them afterwards). The personal data itself is not re-encrypted:
+it is sealed with the person data keys, which do not change — only their wrapping does (one small
+row per person). Also run after changing FIELD_HMAC_KEY — with the old and new HMAC keys,
+registration-number lookups only work again once this has run.
 """
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 
-from consent import crypto
-from consent.fields import encrypted_fields
+from consent import crypto, keys
 
 BATCH = 500
 
 
-def rotate_model(model) -> int:
-    """Rotate the ciphertexts of one model's table (historical models included); return rows changed."""
-    columns = [field.column for field in encrypted_fields(model)]
-    if not columns:
+def rehash_model(model) -> int:
+    """Recompute ``registration_number_hash`` of one model's rows (historical ones included)."""
+    names = {field.name for field in model._meta.concrete_fields}
+    if not {"registration_number", "registration_number_hash"} <= names:
         return 0
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    rehash = "registration_number" in columns and "registration_number_hash" in {
-        f.column for f in model._meta.concrete_fields
-    }
-    selected = ", ".join(quote(c) for c in columns)
+    pk = model._meta.pk.attname
     changed, last = 0, None
     while True:
-        with connection.cursor() as cursor:
-            # keyset pagination: constant memory whatever the table size
-            where = f"WHERE {pk} > %s" if last is not None else ""
-            cursor.execute(
-                f"SELECT {pk}, {selected} FROM {table} {where} ORDER BY {pk} LIMIT {BATCH}",  # noqa: S608
-                [last] if last is not None else [],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return changed
-            for row in rows:
-                values = {
-                    column: crypto.rotate(token)
-                    for column, token in zip(columns, row[1:], strict=True)
-                    if token
-                }
-                if rehash:
-                    number = row[1 + columns.index("registration_number")]
-                    values["registration_number_hash"] = (
-                        crypto.registration_number_hash(crypto.decrypt(number)) if number else None
-                    )
-                if values:
-                    assignments = ", ".join(f"{quote(c)} = %s" for c in values)
-                    cursor.execute(
-                        f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608  (names from the model)
-                        [*values.values(), row[0]],
-                    )
-                    changed += 1
-            last = rows[-1][0]
+        rows = model.objects.filter(registration_number__isnull=False).order_by(pk)
+        if last is not None:
+            rows = rows.filter(**{f"{pk}__gt": last})
+        # values_list opens the sealed numbers, one key query per batch
+        batch = list(rows.values_list(pk, "registration_number", "registration_number_hash")[:BATCH])
+        if not batch:
+            return changed
+        for row_pk, number, stored in batch:
+            wanted = crypto.registration_number_hash(number) if number else None
+            if wanted != stored:
+                model.objects.filter(**{pk: row_pk}).update(registration_number_hash=wanted)
+                changed += 1
+        last = batch[-1][0]
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt all encrypted fields under the newest FIELD_ENCRYPTION_KEYS key; recompute lookup hashes."
+        "Re-wrap every person data key under the newest FIELD_ENCRYPTION_KEYS key; recompute lookup hashes."
     )
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            # lets the consent-record trigger accept new ciphertext for the same plaintext
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL consent.reencrypting = 'on'")
-            total = 0
+            rewrapped = keys.rewrap_all()
+            self.stdout.write(f"  consent_personkey: {rewrapped} keys re-wrapped")
             for model in apps.get_models():
-                changed = rotate_model(model)
+                changed = rehash_model(model)
                 if changed:
-                    self.stdout.write(f"  {model._meta.db_table}: {changed} rows")
-                total += changed
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} rows under the newest key."))
+                    self.stdout.write(f"  {model._meta.db_table}: {changed} lookup hashes recomputed")
+        self.stdout.write(self.style.SUCCESS(f"Re-wrapped {rewrapped} person keys under the newest key."))

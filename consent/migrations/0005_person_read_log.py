@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consent', '0002_consent_record_immutable_trigger'),
+        ('consent', '0004_consent_record_guard_without_reencryption'),
         ('partners', '0002_hsds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
