@@ -1,4 +1,4 @@
-"""Limits checked before a GraphQL operation executes: depth, cost, introspection.
+"""Limits checked before a GraphQL operation executes: depth, cost, introspection, characters.
 
 The rules are added to graphql-core's ``specified_rules``; passing only custom rules would
 silently drop the standard validation (unknown fields, fragment cycles, …). Depth is measured
@@ -7,8 +7,16 @@ cycle before graphql-core's own rule can report it.
 """
 
 from graphql import GraphQLError, ValidationRule, specified_rules
-from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode
+from graphql.language import (
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    StringValueNode,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from common.limits import bad_character
 
 PAGE_ARGUMENTS = ("first", "last")
 
@@ -80,12 +88,28 @@ def operation_limits_rule(*, max_depth: int, max_cost: int, variables: dict, def
     return OperationLimitsRule
 
 
+class StoredCharactersRule(ValidationRule):
+    """A string literal may not decode (``"\\u0000"``) to a character PostgreSQL cannot store; the
+    same check as for variables and REST bodies (``common.limits``)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args):
+        if (problem := bad_character(node.value)) is not None:
+            self.report_error(
+                GraphQLError(
+                    f"A string in the query holds {problem}, which is not accepted.",
+                    node,
+                    extensions={"code": "invalid_characters"},
+                )
+            )
+
+
 def validation_rules(*, variables: dict, max_depth: int, max_cost: int, page_size: int, introspection: bool):
     rules = [
         *specified_rules,
         operation_limits_rule(
             max_depth=max_depth, max_cost=max_cost, variables=variables or {}, default_page_size=page_size
         ),
+        StoredCharactersRule,
     ]
     if not introspection:
         # graphql-core's rule keeps __typename (Relay and Apollo clients need it), unlike graphene's

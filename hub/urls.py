@@ -35,6 +35,15 @@ def api_root(request):
     )
 
 
+def bad_request(request, exception=None):
+    # what Django refuses before a view runs (a disallowed host, a malformed multipart body, too many
+    # fields) answers in the API's error shape, not as Django's HTML page
+    return JsonResponse(
+        {"error": {"code": "invalid", "message": "Bad request.", "fields": {}}},
+        status=400,
+    )
+
+
 def not_found(request, exception=None):
     return JsonResponse({"error": {"code": "not_found", "message": "Not found.", "fields": {}}}, status=404)
 
@@ -46,6 +55,7 @@ def server_error(request):
     )
 
 
+handler400 = bad_request
 handler404 = not_found
 handler500 = server_error
 
