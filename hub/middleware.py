@@ -1,12 +1,15 @@
-"""Request checks that hold for every URL, whichever view answers."""
+"""Request checks and response headers that hold for every URL, whichever view answers."""
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_cache_control
 
 from common.limits import bad_character
 from hub.errors import error_body
 
 GRAPHQL_PATH = "/graphql"
+# every response under these may carry personal data (or a login form, or a token)
+NO_STORE_PREFIXES = ("/api/", "/graphql", "/admin/")
 # multipart bodies stay unread here: reading them consumes the stream a view's parser needs
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -68,3 +71,18 @@ class RequestLimitsMiddleware:
                 yield "A form field name", None, name
                 for value in values:
                     yield f"The form field {name!r}", name, value
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every API and admin response: none may be kept by a browser
+    or a proxy, since any of them may hold personal data. Static files are served before this
+    (WhiteNoise) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(NO_STORE_PREFIXES):
+            patch_cache_control(response, no_store=True)
+        return response

@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from hub.local_state import BASE_DIR, embedded_database_url, local_secret
 
@@ -41,9 +42,11 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "graphene_django",
     "guardian",
     "simple_history",
+    "csp",
     "hub",
     "partners",
     "consent",
@@ -53,6 +56,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files answer before everything below: no session, no database, cacheable
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "hub.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -122,6 +129,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "hub" / "static"]
+# WhiteNoise serves STATIC_ROOT (filled by `collectstatic`) in production, gzip-compressed ahead of
+# time; under DEBUG it (and runserver) serve straight from the apps' static folders. Names are not
+# hashed: the vendored GraphiQL files keep their upstream bytes, so their SRI pins hold, and no
+# source map they point to has to be shipped. Browsers revalidate them after WHITENOISE_MAX_AGE.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Requests are small JSON documents; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
@@ -159,6 +175,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Consent-first, minimal-data referrals between humanitarian partners.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package, served by us: no CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # several models have a "kind" or a channel; give each choice set its own stable name
     "ENUM_NAME_OVERRIDES": {
@@ -192,6 +212,24 @@ GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(64 * 1
 # (the directory holds no personal data); imports refuse files larger than HSDS_IMPORT_MAX_BYTES.
 HSDS_PUBLIC = env_bool("HSDS_PUBLIC", False)
 HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# Content Security Policy (django-csp) on every response: only our own origin, no inline script or
+# style except those carrying the per-request nonce (GraphiQL's settings object).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Swagger UI's and GraphiQL's stylesheets draw their icons as data: images
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
