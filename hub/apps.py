@@ -5,4 +5,7 @@ class HubConfig(AppConfig):
     name = "hub"
 
     def ready(self) -> None:
-        from hub import checks  # noqa: F401  (registers system checks)
+        from hub import (
+            checks,  # noqa: F401  (registers system checks)
+            openapi,  # noqa: F401  (registers the schema extension)
+        )

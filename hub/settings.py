@@ -180,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # the error shape and statuses of every operation (drf-spectacular documents successes only)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hub.openapi.document_errors"],
     # several models have a "kind" or a channel; give each choice set its own stable name
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "partners.models.Organisation.Kind",

@@ -507,7 +507,11 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="FHIR R4 Bundle (collection)")},
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="FHIR R4 Bundle (collection)"
+            )
+        },
         summary="FHIR R4 Bundle: ServiceRequest + Task + Patient from the shared payload",
     )
     @action(detail=True, methods=["get"])

@@ -77,9 +77,11 @@ def _parameter(name: str, type_, description: str) -> OpenApiParameter:
 
 
 PAGE_PARAMETERS = [
-    _parameter("page", OpenApiTypes.INT, "Page number, from 1."),
+    _parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_INT}, "Page number, from 1."),
     _parameter(
-        "per_page", OpenApiTypes.INT, f"Items per page (default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE})."
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        f"Items per page (default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE}).",
     ),
     _parameter("search", OpenApiTypes.STR, "Text contained in the name, alternate name or description."),
 ]
