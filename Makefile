@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format schema bench install migrate clean-db
+.PHONY: demo test fuzz lint format schema bench install migrate clean-db
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The long schema fuzz: many examples per operation, a fresh seed, every check schemathesis has
+# (`make test` runs the same test with a few examples, a fixed seed and the conformance checks).
+# A failure names its seed; `make fuzz FUZZ_SEED=…` replays it.
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(STAMP)
+	@echo "fuzzing with FUZZ_SEED=$(FUZZ_SEED), $(FUZZ_EXAMPLES) examples per operation"
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_CHECKS=all FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest tests/test_fuzz.py -o addopts="-ra -n 2 --dist load"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,8 @@ from graphene import relay
 from graphql import GraphQLError
 from graphql_relay import cursor_to_offset, offset_to_cursor
 
+from common.limits import MAX_INT
+
 MAX_PAGE_SIZE = 100
 
 
@@ -42,7 +44,8 @@ def connection_from_queryset(connection_type, queryset, *, first: int, after: st
     start = 0
     if after is not None:
         offset = cursor_to_offset(after)
-        if offset is None or offset < 0:
+        # a forged cursor past MAX_INT would reach PostgreSQL's OFFSET and fail there
+        if offset is None or not 0 <= offset < MAX_INT:
             raise GraphQLError("`after` is not a valid cursor.", extensions={"code": "invalid_cursor"})
         start = offset + 1
     rows = list(queryset[start : start + first + 1])

@@ -18,7 +18,6 @@ REST, GRAPHQL = "rest", "graphql"
 _REST_ONLY = [
     "not_authenticated",
     "authentication_failed",
-    "method_not_allowed",
     "not_acceptable",
     "unsupported_media_type",
     "parse_error",
@@ -376,7 +375,6 @@ _CODES = (
     _code("invalid_name", 400, "pathways", "A name is 1 to 200 characters."),
     _code("invalid_note", 400, "pathways", "A note is text of at most … characters."),
     _code("invalid_page_size", 400, "common", "`first` must be between 1 and …."),
-    _code("invalid_parameter", 400, "hsds", "A query parameter has an invalid value; the message names it."),
     _code("invalid_pathway_document", 400, "pathways", "The document is a JSON object."),
     _code("invalid_preference", 400, "pathways", "The preference is a whole number from 1 to …."),
     _code(
@@ -571,6 +569,14 @@ _CODES = (
         "batch_not_allowed", 400, "api", "Batched GraphQL operations are not accepted; send one per request."
     ),
     _code("request_too_large", 413, "api", "The request body is over the size limit."),
+    _code("invalid_parameter", 400, "api", "A query parameter has an invalid value; the message names it."),
+    _code(
+        "invalid_characters",
+        400,
+        "api",
+        "A value holds a NUL character or an unpaired surrogate, which cannot be stored; the message "
+        "says where.",
+    ),
     _code(
         "invalid_query",
         400,

@@ -8,7 +8,8 @@ no PUT/PATCH/DELETE: a change of scope is ``POST /consents/{id}/versions``.
 import django_filters
 from django.db.models import QuerySet
 from django.utils.html import escape
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -359,7 +360,9 @@ class ConsentViewSet(
         return self._respond(record, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=ConsentScopeSerializer,
+        # every field optional: what is left out is copied from the current version
+        request=ConsentScopeSerializer(partial=True),
+        responses={201: ConsentSerializer},
         summary="Record a new version (changed scope or renewal); the current one is superseded",
     )
     @action(detail=True, methods=["post"])
@@ -376,7 +379,12 @@ class ConsentViewSet(
         return self._respond(record)
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="HTML (default) or JSON (?format=json / Accept)")},
+        responses={
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="HTML (the default)"),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="JSON (?format=json or Accept: application/json)"
+            ),
+        },
         summary="Consent receipt in the consent's language",
     )
     @action(detail=True, methods=["get"], renderer_classes=[ReceiptHTMLRenderer, renderers.JSONRenderer])
@@ -388,7 +396,12 @@ class ConsentViewSet(
         return Response(receipt_html(record), content_type="text/html; charset=utf-8")
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="FHIR R4 Consent resource")}, summary="FHIR R4 Consent"
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="FHIR R4 Consent"
+            )
+        },
+        summary="FHIR R4 Consent",
     )
     @action(detail=True, methods=["get"])
     def fhir(self, request, pk=None):
@@ -471,6 +484,13 @@ class DataSubjectRequestViewSet(
 
     @extend_schema(
         request=DataSubjectRequestCompleteSerializer,
+        responses=inline_serializer(
+            "DataSubjectRequestCompleted",
+            {
+                "request": DataSubjectRequestSerializer(),
+                "export": serializers.JSONField(required=False, help_text="Access requests: the data held"),
+            },
+        ),
         summary="Carry out the request (access: returns the export; erasure: focal point only)",
     )
     @action(detail=True, methods=["post"])

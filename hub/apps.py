@@ -7,7 +7,10 @@ class HubConfig(AppConfig):
     default = True  # "hub" in INSTALLED_APPS; the admin's config below is named explicitly
 
     def ready(self) -> None:
-        from hub import checks  # noqa: F401  (registers system checks)
+        from hub import (
+            checks,  # noqa: F401  (registers system checks)
+            openapi,  # noqa: F401  (registers the schema extension)
+        )
 
 
 class HubAdminConfig(admin_apps.AdminConfig):

@@ -1,4 +1,4 @@
-"""Limits checked before a GraphQL operation executes: size, depth, cost, introspection.
+"""Limits checked before a GraphQL operation executes: size, depth, cost, introspection, characters.
 
 Two stages, in this order (``HubGraphQLView`` runs both):
 
@@ -27,10 +27,12 @@ from graphql.language import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from common.connections import MAX_PAGE_SIZE
+from common.limits import bad_character
 
 PAGE_ARGUMENTS = ("first", "last")
 # graphql-core's parser (and several standard rules) recurse once per level of brackets, and
@@ -272,6 +274,21 @@ def operation_limits_rule(*, max_depth: int, max_cost: int, variables: dict, def
     return OperationLimitsRule
 
 
+class StoredCharactersRule(ValidationRule):
+    """A string literal may not decode (``"\\u0000"``) to a character PostgreSQL cannot store; the
+    same check as for variables and REST bodies (``common.limits``)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args):
+        if (problem := bad_character(node.value)) is not None:
+            self.report_error(
+                GraphQLError(
+                    f"A string in the query holds {problem}, which is not accepted.",
+                    node,
+                    extensions={"code": "invalid_characters"},
+                )
+            )
+
+
 def validation_rules(*, variables: dict, limits: QueryLimits) -> tuple[type[ValidationRule], ...]:
     rules = [
         *standard_rules,
@@ -281,6 +298,7 @@ def validation_rules(*, variables: dict, limits: QueryLimits) -> tuple[type[Vali
             variables=variables or {},
             default_page_size=limits.page_size,
         ),
+        StoredCharactersRule,
     ]
     if not limits.introspection:
         # graphql-core's rule keeps __typename (Relay and Apollo clients need it), unlike graphene's

@@ -1,6 +1,5 @@
 """``/graphql``: the partner API, authenticated by the same API tokens as REST, with limits."""
 
-import json
 import logging
 import re
 
@@ -10,10 +9,11 @@ from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
+from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError
 from rest_framework.exceptions import AuthenticationFailed
 
+from common import limits as input_limits
 from common.errors import ServiceError
 from common.graphql import graphql_field
 from hub.auth import authenticate_api_request
@@ -32,17 +32,19 @@ def _graphql_error(message: str, code: str, status: int) -> JsonResponse:
     return response
 
 
+def _too_deep() -> GraphQLError:
+    return GraphQLError("The document nests too deeply to be parsed.", extensions={"code": "invalid_query"})
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class HubGraphQLView(GraphQLView):
     def __init__(self, **kwargs):
         kwargs.setdefault("graphiql", settings.GRAPHIQL_ENABLED)
         super().__init__(**kwargs)
 
+    # the body size (GRAPHQL_MAX_BODY_BYTES) and NUL characters in the URL are checked before this,
+    # by hub.middleware.RequestLimitsMiddleware
     def dispatch(self, request, *args, **kwargs):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.GRAPHQL_MAX_BODY_BYTES:
-            return _graphql_error(
-                f"Request body over {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "request_too_large", 413
-            )
         try:
             token_user = authenticate_api_request(request)
         except AuthenticationFailed as exc:
@@ -64,9 +66,11 @@ class HubGraphQLView(GraphQLView):
             return _graphql_error("Authentication credentials were not provided.", "unauthenticated", 401)
         if request.method == "POST" and request.content_type == "application/json":
             try:
-                body = json.loads(request.body or b"{}")
-            except ValueError:
-                return _graphql_error("The body is not valid JSON.", "invalid_json", 400)
+                body = input_limits.loads(request.body or b"{}")
+            except input_limits.InputRejected as exc:
+                if exc.code == "invalid_characters":
+                    return _graphql_error(exc.message, "invalid_characters", 400)
+                return _graphql_error(f"The body is not valid JSON: {exc.message}", "invalid_json", 400)
             if isinstance(body, list):
                 return _graphql_error(
                     "Batched operations are not accepted; send one operation per request.",
@@ -76,6 +80,14 @@ class HubGraphQLView(GraphQLView):
         return super().dispatch(request, *args, **kwargs)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        # variables of a GET, or given as a JSON string inside the body, were not checked in dispatch
+        try:
+            input_limits.check_document(variables, where="variables")
+            if isinstance(query, str):
+                input_limits.check_text(query, where="The query")
+        except input_limits.InputRejected as exc:
+            code = "invalid_characters" if exc.code == "invalid_characters" else "invalid_json"
+            return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions={"code": code})])
         limits = QueryLimits.from_settings(settings)
         if isinstance(query, str) and query:
             # bounded parse and the size limits, before the standard rules (some are quadratic) run;
@@ -91,9 +103,12 @@ class HubGraphQLView(GraphQLView):
         # resolvers may register work for the end of the request (the payload access log: one bulk
         # insert for every payload read); if that work fails, no data leaves without its record
         request.graphql_on_complete = []
-        result = super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        try:
+            result = super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
+        except RecursionError:
+            return ExecutionResult(data=None, errors=[_too_deep()])
         try:
             for callback in request.graphql_on_complete:
                 callback()
@@ -109,6 +124,14 @@ class HubGraphQLView(GraphQLView):
 
     @staticmethod
     def format_error(error):
+        if isinstance(error, RecursionError):  # graphene-django hands on the parser's own
+            error = _too_deep()
+        if isinstance(error, HttpError):
+            # graphene-django's own refusals (no query, variables not JSON, a mutation over GET):
+            # client errors with their status already set, not failures to log
+            status = error.response.status_code
+            code = "method_not_allowed" if status == 405 else "invalid_json" if "JSON" in str(error) else ""
+            return {"message": str(error), "extensions": {"code": code or "invalid_query"}}
         original = getattr(error, "original_error", None)
         if isinstance(original, ServiceError):
             formatted = error.formatted

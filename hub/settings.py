@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from hub.local_state import BASE_DIR, VAR_DIR, embedded_database_url, local_secret
 
@@ -42,11 +43,13 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "graphene_django",
     "guardian",
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "hub",
     "partners",
     "consent",
@@ -56,6 +59,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files answer before everything below: no session, no database, cacheable
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hub.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +137,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "hub" / "static"]
+# WhiteNoise serves STATIC_ROOT (filled by `collectstatic`) in production, gzip-compressed ahead of
+# time; under DEBUG it (and runserver) serve straight from the apps' static folders. Names are not
+# hashed: the vendored GraphiQL files keep their upstream bytes, so their SRI pins hold, and no
+# source map they point to has to be shipped. Browsers revalidate them after WHITENOISE_MAX_AGE.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Requests are small JSON documents; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
@@ -149,7 +166,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
+    # JSON only, through the parser that refuses what PostgreSQL or the encoder would fail on
+    "DEFAULT_PARSER_CLASSES": ["hub.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "hub.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -190,7 +210,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Consent-first, minimal-data referrals between humanitarian partners.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package, served by us: no CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # the error shape and statuses of every operation (drf-spectacular documents successes only)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hub.openapi.document_errors"],
     # several models have a "kind" or a channel; give each choice set its own stable name
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "partners.models.Organisation.Kind",
@@ -255,6 +281,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "referral-hub@localhos
 # Second factor (django-otp, TOTP): staff users and anyone who enrolled a device need a code to log in.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Referral Hub")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows another person's TOTP secret
+
+# Content Security Policy (django-csp) on every response: only our own origin, no inline script or
+# style except those carrying the per-request nonce (GraphiQL's settings object).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Swagger UI's and GraphiQL's stylesheets draw their icons as data: images
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -35,6 +35,15 @@ def api_root(request):
     )
 
 
+def bad_request(request, exception=None):
+    # what Django refuses before a view runs (a disallowed host, a malformed multipart body, too many
+    # fields) answers in the API's error shape, not as Django's HTML page
+    return JsonResponse(
+        {"error": {"code": "invalid", "message": "Bad request.", "fields": {}}},
+        status=400,
+    )
+
+
 def not_found(request, exception=None):
     return JsonResponse({"error": {"code": "not_found", "message": "Not found.", "fields": {}}}, status=404)
 
@@ -46,6 +55,7 @@ def server_error(request):
     )
 
 
+handler400 = bad_request
 handler404 = not_found
 handler500 = server_error
 
@@ -68,7 +78,8 @@ urlpatterns = [
     path("api/", api_root, name="api-root"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # the split view serves its start-up script from ?script, so the page needs no inline script
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("graphql", HubGraphQLView.as_view(), name="graphql"),
     path("hsds/", include("partners.hsds.urls")),
 ]

@@ -319,7 +319,10 @@ class PathwayViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS))],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            (200, media_type): OpenApiTypes.OBJECT if name == "json" else OpenApiTypes.STR
+            for name, media_type in EXPORT_FORMATS.items()
+        },
         summary="Export as json (default), graphml, dot or svg",
     )
     @action(detail=True, methods=["get"], content_negotiation_class=ExportNegotiation)
@@ -348,7 +351,7 @@ class PathwayViewSet(
 
     @extend_schema(methods=["GET"], responses=StepSerializer(many=True))
     @extend_schema(methods=["POST"], request=StepWriteSerializer, responses={201: StepSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def steps(self, request, pk=None):
         pathway = self.get_object()
         if request.method == "GET":
@@ -377,7 +380,7 @@ class PathwayViewSet(
 
     @extend_schema(methods=["GET"], responses=LinkSerializer(many=True))
     @extend_schema(methods=["POST"], request=LinkWriteSerializer, responses={201: LinkSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def links(self, request, pk=None):
         pathway = self.get_object()
         if request.method == "GET":
@@ -414,7 +417,9 @@ class PathwayViewSet(
         summary="Next steps",
     )
     @extend_schema(methods=["POST"], request=QuestionSerializer, responses=OfferSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="next-steps")
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[], url_path="next-steps"
+    )
     def next_steps(self, request, pk=None):
         pathway = self.get_object()
         question, profile = _question(request)
@@ -429,7 +434,7 @@ class PathwayViewSet(
         summary="Alternatives: same pathway first, then any published pathway of the operation",
     )
     @extend_schema(methods=["POST"], request=QuestionSerializer, responses=OfferSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def alternatives(self, request, pk=None):
         pathway = self.get_object()
         question, profile = _question(request)
@@ -451,7 +456,13 @@ class PathwayViewSet(
         responses=OfferSerializer(many=True),
         operation_id="v1_pathways_alternatives_anywhere_create",
     )
-    @action(detail=False, methods=["get", "post"], url_path="alternatives")
+    @action(
+        detail=False,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        url_path="alternatives",
+    )
     def alternatives_anywhere(self, request):
         question, profile = _question(request)
         offers = pathway_alternatives(service=self._service(question["service"]), profile=profile)
@@ -464,7 +475,7 @@ class PathwayViewSet(
         summary="Shortest eligible chain of referrals to a service category",
     )
     @extend_schema(methods=["POST"], request=QuestionSerializer, responses=OfferSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def route(self, request, pk=None):
         pathway = self.get_object()
         question, profile = _question(request, needs_category=True)

@@ -16,11 +16,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import NotFound, ServiceError
+from common.limits import MAX_INT
+from common.pagination import MAX_LIMIT, LimitOffsetPagination
 from common.serializers import StrictSerializer
 from consent.selectors import consent_list_visible, person_list_visible
 from partners.api import OrganisationRefSerializer
@@ -366,11 +367,6 @@ def _call(function, **arguments):
 # Views -------------------------------------------------------------------------------------
 
 
-class ReferralPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
 class ReferralListParameters(StrictSerializer):
     """Query parameters of the list: ``direction`` picks the side, the rest is the shared filter
     set of ``referrals.selectors.ReferralFilter``."""
@@ -385,15 +381,15 @@ class ReferralListParameters(StrictSerializer):
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     assigned_to_me = serializers.BooleanField(required=False, default=False)
     search = serializers.CharField(required=False, allow_blank=True, help_text="Part of the reference")
-    limit = serializers.IntegerField(required=False)
-    offset = serializers.IntegerField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT)
 
 
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals the caller's organisation sent or received and may see. Others answer 404."""
 
     serializer_class = ReferralSerializer
-    pagination_class = ReferralPagination
+    pagination_class = LimitOffsetPagination
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     http_method_names = ["get", "post", "head", "options"]
 
@@ -511,7 +507,11 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="FHIR R4 Bundle (collection)")},
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="FHIR R4 Bundle (collection)"
+            )
+        },
         summary="FHIR R4 Bundle: ServiceRequest + Task + Patient from the shared payload",
     )
     @action(detail=True, methods=["get"])

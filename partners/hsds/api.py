@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import NotFound, ServiceError
+from common.limits import MAX_INT
 from partners.hsds.exports import DocumentBuilder, effective_status, service_queryset_full
 from partners.hsds.mapping import (
     CATEGORY_TAXONOMY,
@@ -76,9 +77,11 @@ def _parameter(name: str, type_, description: str) -> OpenApiParameter:
 
 
 PAGE_PARAMETERS = [
-    _parameter("page", OpenApiTypes.INT, "Page number, from 1."),
+    _parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_INT}, "Page number, from 1."),
     _parameter(
-        "per_page", OpenApiTypes.INT, f"Items per page (default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE})."
+        "per_page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        f"Items per page (default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE}).",
     ),
     _parameter("search", OpenApiTypes.STR, "Text contained in the name, alternate name or description."),
 ]
@@ -148,7 +151,8 @@ class _Query:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def page(self) -> tuple[int, int]:
-        return self.integer("page", 1, 1), self.integer("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        page = self.integer("page", 1, 1, MAX_INT)
+        return page, self.integer("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
 
     def service_filter(self) -> Q:
         return service_filter(

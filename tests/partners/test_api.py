@@ -273,12 +273,13 @@ def test_bad_uuid_in_url_is_a_404(api, org_a):
     assert api(org_a.caseworker).get("/api/v1/memberships/not-a-uuid").status_code == 404
 
 
-def test_oversized_body_is_refused(api, org_a, settings):
+def test_oversized_body_is_a_413_in_the_error_shape(api, org_a, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api(org_a.focal_point).post(
         "/api/v1/services", '{"name": "' + "x" * 5000 + '"}', content_type="application/json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
 
 
 @pytest.mark.parametrize(
