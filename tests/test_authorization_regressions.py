@@ -1,18 +1,11 @@
-"""Authorization bugs found by the matrix (tests/test_authorization_matrix.py), one test each.
+"""Authorization bugs the matrix (tests/test_authorization_matrix.py) found, kept as regressions.
 
-These tests state what the API must do and fail until the code does it; the matrix skips the
-same cells (its ``KNOWN_BUGS``) and insists they still fail there, so the fix shows in both places.
-
-**A member deactivated by the focal point keeps a working API token.**
-``partners.services.membership_deactivate`` ends the membership (and the group, and the grants
-held in person) but neither deactivates the user nor revokes their tokens, and
-``knox.auth.TokenAuthentication`` checks only ``user.is_active``. So a token issued before the
-deactivation still authenticates, on REST and on GraphQL, where docs/api.md promises ``401`` for
-"a deactivated user". With it the former member reads ``/api/v1/me``, the whole service directory
-(``/api/v1/services``, ``/hsds/…``, GraphQL ``services``), every published pathway with its
-steps, links, exports and next-step answers, and can log the token out; selectors scoped to an
-active membership keep case data (persons, consents, referrals) out of reach, so writes and case
-reads answer 403/404 instead of 401.
+**A member deactivated by the focal point kept a working API token.** Deactivation ended the
+membership, the group and the grants held in person, but the token still authenticated on REST
+and GraphQL (the directory, pathways, ``/api/v1/me``). Deactivation now revokes the member's
+tokens and sessions in the same transaction (``partners.services.membership_deactivate``); these
+tests prove every path answers 401 for the old token. A bug the matrix finds is written here as a
+test and listed in the matrix's ``KNOWN_BUGS`` until it is fixed.
 """
 
 import pytest
