@@ -22,14 +22,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The long schema fuzz: many examples per operation, a fresh seed, every check schemathesis has
-# (`make test` runs the same test with a few examples, a fixed seed and the conformance checks).
-# A failure names its seed; `make fuzz FUZZ_SEED=…` replays it.
+# The long schema fuzz: many examples per operation, a fresh seed, no 5xx and schema conformance
+# (`make test` runs the same test with a few examples and a fixed seed). `FUZZ_CHECKS=all` adds
+# the checks that judge business rules the schema cannot state (docs/api.md, "What the schema
+# cannot say"): expect those to report. A failure names its seed; `make fuzz FUZZ_SEED=…` replays it.
 FUZZ_EXAMPLES ?= 200
 FUZZ_SEED ?= $(shell date +%s)
+FUZZ_CHECKS ?= conformance
 fuzz: $(STAMP)
-	@echo "fuzzing with FUZZ_SEED=$(FUZZ_SEED), $(FUZZ_EXAMPLES) examples per operation"
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_CHECKS=all FUZZ_SEED=$(FUZZ_SEED) \
+	@echo "fuzzing with FUZZ_SEED=$(FUZZ_SEED), $(FUZZ_EXAMPLES) examples per operation, checks: $(FUZZ_CHECKS)"
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_CHECKS=$(FUZZ_CHECKS) FUZZ_SEED=$(FUZZ_SEED) \
 		$(BIN)/python -m pytest tests/test_fuzz.py -o addopts="-ra -n 2 --dist load"
 
 lint: $(STAMP)
