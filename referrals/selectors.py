@@ -133,7 +133,9 @@ def referral_list(
             raise ServiceError("; ".join(messages), code="invalid", field=field)
         queryset = filterset.qs
     if assigned_to_me:
-        queryset = queryset.filter(assigned_to_id=user.pk)
+        # a tombstone shows no assignee, so it is nobody's "assigned to me" either
+        tombstone = Q(status=Referral.Status.WITHDRAWN) & ~Q(from_organisation_id=organisation.id)
+        queryset = queryset.filter(assigned_to_id=user.pk).exclude(tombstone)
     holder = Person.objects.filter(pk=OuterRef("person_id")).values("organisation_id")[:1]
     return with_details(
         queryset.annotate(

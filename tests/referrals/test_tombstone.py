@@ -352,3 +352,25 @@ def test_after_consent_withdrawal_a_completed_referral_keeps_its_outcome_code_fo
         assert all(event["note"] is None for event in data["events"]), where
     # the loop can still be closed by the sender: closing needs no personal data
     assert "close" in api(world.a.caseworker).get(f"{BASE}/{completed.id}").json()["allowed_actions"]
+
+
+def test_a_tombstone_is_nobodys_assigned_to_me(api, gql):
+    world = build_world()
+    referral = world.send(idempotency_key="mine")
+    services.referral_assign(actor=world.b.focal_point, referral=referral, caseworker=world.b.caseworker)
+    client = api(world.b.caseworker)
+    assert [
+        r["reference"] for r in client.get("/api/v1/referrals?assigned_to_me=true").json()["results"]
+    ] == [referral.reference]
+    services.referral_transition(
+        actor=world.a.caseworker, referral=referral, action="withdraw", reason_code="other", note="x"
+    )
+    assert client.get("/api/v1/referrals?assigned_to_me=true").json()["results"] == []
+    body = gql(
+        world.b.caseworker, "{ referralInbox(first: 5, assignedToMe: true) { edges { node { id } } } }"
+    )[1]
+    assert ok(body)["referralInbox"]["edges"] == []
+    # still in the inbox, as a tombstone
+    assert [r["status"] for r in client.get("/api/v1/referrals?direction=received").json()["results"]] == [
+        "withdrawn"
+    ]
