@@ -46,8 +46,11 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python manage.py graphql_schema --schema hub.schema.schema --out graphql/schema.graphql
 
+# make bench [BENCH="referrals graphql_inbox"] [BENCH_REFERRALS=1000000] [BENCH_KEEP_DB=1]: the referral
+# benchmarks run on BENCH_REFERRALS generated referrals; results go to benchmarks/results.json.
+BENCH_REFERRALS ?= 20000
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	BENCH_REFERRALS=$(BENCH_REFERRALS) $(BIN)/python -m benchmarks $(BENCH)
 
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

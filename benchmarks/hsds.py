@@ -1,20 +1,33 @@
 """HSDS import and export at scale: 5,000 services in a tabular package.
 
-Runs in a throw-away test database (``test_<name>``), never in the demo database. Prints, for a
-first import, a re-import that changes nothing and a re-import that renames every service: the
-wall time and the number of SQL queries (which must not grow with the number of rows).
+Runs in a throw-away test database, never in the demo database. Records, for a first import, a
+re-import that changes nothing and a re-import that renames every service: the wall time and the
+number of SQL queries per row (which must not grow with the number of rows). ``size``: services.
 """
 
 import csv
-import os
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+from benchmarks import _data
+from benchmarks.results import record
+
 SERVICES = 5000
 ORGANISATIONS = 50
 SERVICES_PER_LOCATION = 5
+# seconds for the package above on the 2-core machine (docs/performance.md), and queries per row
+TARGET_SECONDS = {
+    "first_import": 30,
+    "reimport_unchanged": 15,
+    "reimport_renamed": 30,
+    "dry_run": 30,
+    "export_tabular": 10,
+    "export_json": 30,
+    "reimport_json_export": 30,
+}
+TARGET_QUERIES_PER_ROW = 0.01
 
 
 def _write(folder: Path, name: str, rows: list[dict]) -> None:
@@ -82,7 +95,7 @@ def build_package(folder: Path, *, services: int = SERVICES, suffix: str = "") -
     return sum(len(rows) for rows in tables.values())
 
 
-def _measure(label: str, function, rows: int | None = None) -> dict:
+def _measure(name: str, function, rows: int | None = None) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -91,49 +104,44 @@ def _measure(label: str, function, rows: int | None = None) -> dict:
         result = function()
         seconds = time.perf_counter() - started
     queries = len(context.captured_queries)
-    per_row = f", {queries / rows:.4f} queries/row" if rows else ""
-    print(f"  {label:<44} {seconds:7.2f} s  {queries:5d} queries{per_row}")
+    record(f"hsds.{name}.seconds", seconds, "s", size=SERVICES, target=TARGET_SECONDS.get(name))
+    if rows:
+        record(
+            f"hsds.{name}.queries_per_row",
+            queries / rows,
+            "queries/row",
+            size=SERVICES,
+            target=TARGET_QUERIES_PER_ROW,
+        )
+    else:
+        record(f"hsds.{name}.queries", queries, "queries", size=SERVICES)
     return {"seconds": seconds, "queries": queries, "result": result}
 
 
 def run() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-
+    _data.setup_django()
     from partners.hsds.exports import write_json, write_tabular
     from partners.hsds.imports import hsds_import
     from partners.models import Operation, Service
 
     print(f"HSDS import/export, {SERVICES} services")
-    # a database of its own: never the demo's, never the test suite's
-    connection.settings_dict["TEST"]["NAME"] = "benchmark_hsds"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with _data.throwaway_database("benchmark_hsds"):
         Operation.objects.create(name="Benchmark operation", country_code="UG")
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             rows = build_package(tmp / "first")
             build_package(tmp / "renamed", suffix=" (renamed)")
             print(f"  package: {rows} rows in {len(list((tmp / 'first').iterdir()))} files")
-            first = _measure("first import (all new)", lambda: hsds_import(path=tmp / "first"), rows)
+            first = _measure("first_import", lambda: hsds_import(path=tmp / "first"), rows)
             assert first["result"].created["service"] == SERVICES
-            same = _measure("re-import, nothing changed", lambda: hsds_import(path=tmp / "first"), rows)
+            same = _measure("reimport_unchanged", lambda: hsds_import(path=tmp / "first"), rows)
             assert same["result"].changes == 0
-            renamed = _measure(
-                "re-import, every service renamed", lambda: hsds_import(path=tmp / "renamed"), rows
-            )
+            renamed = _measure("reimport_renamed", lambda: hsds_import(path=tmp / "renamed"), rows)
             assert renamed["result"].updated["service"] == SERVICES
-            dry = _measure("dry run of the same", lambda: hsds_import(path=tmp / "first", dry_run=True), rows)
+            dry = _measure("dry_run", lambda: hsds_import(path=tmp / "first", dry_run=True), rows)
             assert dry["result"].updated["service"] == SERVICES
             assert Service.objects.count() == SERVICES
-            _measure("export, tabular package", lambda: write_tabular(tmp / "out-csv"))
-            _measure("export, one JSON document per service", lambda: write_json(tmp / "out-json"))
-            json_back = _measure(
-                "re-import of the JSON export", lambda: hsds_import(path=tmp / "out-json"), rows
-            )
+            _measure("export_tabular", lambda: write_tabular(tmp / "out-csv"))
+            _measure("export_json", lambda: write_json(tmp / "out-json"))
+            json_back = _measure("reimport_json_export", lambda: hsds_import(path=tmp / "out-json"), rows)
             assert json_back["result"].changes == 0
-    finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)

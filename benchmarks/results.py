@@ -1,0 +1,154 @@
+"""Benchmark results: modules ``record`` metrics; ``python -m benchmarks`` saves them to
+``benchmarks/results.json`` and prints each beside its target.
+
+The file holds one object per metric (``name``, ``unit``, ``value``, ``size``, ``date``,
+``git_revision``, ``load_average``, and ``target`` / ``better`` when the metric has a target). A run
+replaces the metrics it measured and keeps the others, so running one module leaves the rest of
+the file as it was. The file is machine-local (git-ignored): the numbers that matter are written
+up, with their machine, in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+RESULTS_FILE = Path(__file__).with_name("results.json")
+LOWER, HIGHER = "lower", "higher"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    value: float
+    size: int | None  # the data set's size: referrals, services, links, … (the module's docstring says which)
+    date: str
+    git_revision: str
+    load_average: float  # 1-minute load average when measured: a busy machine reads slower
+    target: float | None = None
+    better: str = LOWER  # whether the target is a ceiling ("lower") or a floor ("higher")
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value <= self.target if self.better == LOWER else self.value >= self.target
+
+
+_recorded: list[Metric] = []
+
+
+@lru_cache(maxsize=1)
+def git_revision() -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        revision = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{revision}-dirty" if changed else revision
+
+
+def record(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    size: int | None = None,
+    target: float | None = None,
+    better: str = LOWER,
+) -> Metric:
+    """Keep one measurement for this run (and print it, so a long run shows progress)."""
+    metric = Metric(
+        name=name,
+        unit=unit,
+        value=round(float(value), 3),
+        size=size,
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        git_revision=git_revision(),
+        load_average=round(os.getloadavg()[0], 2),
+        target=target,
+        better=better,
+    )
+    _recorded.append(metric)
+    print(f"  {_line(metric)}")
+    return metric
+
+
+def recorded() -> list[Metric]:
+    return list(_recorded)
+
+
+def load(path: Path = RESULTS_FILE) -> list[Metric]:
+    if not path.exists():
+        return []
+    return [Metric(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def save(metrics: list[Metric], path: Path = RESULTS_FILE) -> list[Metric]:
+    """Merge ``metrics`` into the file (same name: replaced) and return what the file now holds."""
+    merged = {metric.name: metric for metric in load(path)}
+    merged.update({metric.name: metric for metric in metrics})
+    ordered = sorted(merged.values(), key=lambda metric: metric.name)
+    path.write_text(json.dumps([asdict(metric) for metric in ordered], indent=2) + "\n", encoding="utf-8")
+    return ordered
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def _target(metric: Metric) -> str:
+    if metric.target is None:
+        return ""
+    return f"{'≤' if metric.better == LOWER else '≥'} {_number(metric.target)}"
+
+
+def _line(metric: Metric) -> str:
+    return f"{metric.name}: {_number(metric.value)} {metric.unit} (target {_target(metric) or 'none'})"
+
+
+def table(metrics: list[Metric]) -> str:
+    """The metrics as an aligned table, each value beside its target."""
+    rows = [("metric", "value", "unit", "target", "", "size", "load", "revision", "date")]
+    for metric in metrics:
+        rows.append(
+            (
+                metric.name,
+                _number(metric.value),
+                metric.unit,
+                _target(metric),
+                {True: "ok", False: "MISSED", None: ""}[metric.met],
+                f"{metric.size:,}" if metric.size is not None else "",
+                f"{metric.load_average:.1f}",
+                metric.git_revision,
+                metric.date[:16].replace("T", " "),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {1, 5, 6}
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )
