@@ -12,7 +12,6 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from guardian.core import ObjectPermissionChecker
 
 from common.errors import NotFound, ServiceError
 from consent.models import Person
@@ -39,16 +38,9 @@ def referral_list_visible(*, user: AbstractBaseUser, permission: str = "view_ref
     if membership is None:
         return Referral.objects.none()
     organisation = membership.organisation
-    perm = permission_id(permission)
-    group_grant = ReferralGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), group_id=organisation.group_id, permission_id=perm
+    return Referral.objects.filter(_side_filter(organisation.id, None)).filter(
+        _grant_exists(user=user, organisation=organisation, codename=permission)
     )
-    user_grant = ReferralUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user_id=user.pk, permission_id=perm
-    )
-    return Referral.objects.filter(
-        Q(to_organisation_id=organisation.id) | Q(from_organisation_id=organisation.id)
-    ).filter(Exists(group_grant) | Exists(user_grant))
 
 
 def referral_get_visible(*, user: AbstractBaseUser, referral_id) -> Referral:
@@ -211,15 +203,6 @@ def events_of(*, referral: Referral) -> QuerySet[ReferralEvent]:
 
 def access_log_of(*, referral: Referral) -> QuerySet[AccessLog]:
     return referral.access_log.select_related("user", "organisation").order_by("-at")
-
-
-def permission_checker(*, user: AbstractBaseUser, referrals) -> ObjectPermissionChecker:
-    """One checker per request, its grants prefetched for the page: has_perm then costs nothing."""
-    checker = ObjectPermissionChecker(user)
-    referrals = list(referrals)
-    if referrals:
-        checker.prefetch_perms(referrals)
-    return checker
 
 
 def information_given_counts(*, user: AbstractBaseUser, since=None) -> list[dict]:

@@ -38,10 +38,6 @@ from referrals.models import (
 from referrals.selectors import facts_for, permission_id, referral_get_visible, referral_list
 
 S = Referral.Status
-# The reason codes, from the transition table (kept here too: callers name them as services.*).
-DECLINE_REASONS = transitions.DECLINE_REASONS
-WITHDRAW_REASONS = transitions.WITHDRAW_REASONS
-ACTING_ROLES = transitions.ACTING_ROLES
 DEFAULT_RESPONSE_HOURS = {"emergency": 24, "urgent": 72, "normal": 14 * 24}
 PSEA = "psea"
 NOTIFICATION_FOR = {
@@ -62,25 +58,19 @@ def referral_link(referral: Referral) -> str:
 
 
 def _acting_membership(actor) -> Membership:
+    """The actor's membership, if the transition table lets them act on referrals at all."""
     membership = membership_active(user=actor)
-    if membership is None:
-        raise PermissionDenied("You are not an active member of an organisation.", code="no_organisation")
-    if membership.role not in ACTING_ROLES:
-        raise PermissionDenied("Viewers cannot act on referrals.", code="role_cannot_act")
+    caller = transitions.Caller(
+        organisation_id=membership.organisation_id if membership else None,
+        role=membership.role if membership else None,
+    )
+    if (refused := transitions.acting_refusal(caller)) is not None:
+        raise PermissionDenied(refused.message, code=refused.code)
     return membership
 
 
-def _event(referral, kind, *, actor=None, organisation=None, from_status="", reason_code="", note="") -> None:
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=kind,
-        actor=actor,
-        organisation=organisation,
-        from_status=from_status,
-        to_status=referral.status,
-        reason_code=reason_code,
-        note=note,
-    )
+def _event(referral, kind, **fields) -> None:
+    _event_row(referral, kind, **fields).save()
 
 
 def _focal_point_of(organisation_id):
@@ -92,17 +82,20 @@ def _focal_point_of(organisation_id):
     return membership.user if membership else None
 
 
-def _notify(referral: Referral, kind: str, *recipients) -> None:
-    Notification.objects.bulk_create(
-        Notification(
-            recipient=user,
-            kind=kind,
-            referral=referral,
-            reference=referral.reference,
-            link=referral_link(referral),
-        )
-        for user in {user.pk: user for user in recipients if user is not None}.values()
+def _notice(referral: Referral, kind: str, user_id) -> Notification:
+    """An outbox row: a reference, the kind of event and a link, never a value of the person."""
+    return Notification(
+        recipient_id=user_id,
+        kind=kind,
+        referral=referral,
+        reference=referral.reference,
+        link=referral_link(referral),
     )
+
+
+def _notify(referral: Referral, kind: str, *recipients) -> None:
+    user_ids = dict.fromkeys(user.pk for user in recipients if user is not None)
+    Notification.objects.bulk_create(_notice(referral, kind, user_id) for user_id in user_ids)
 
 
 def _clean_note(note, field: str = "note") -> str:
@@ -233,16 +226,7 @@ def _carry_out(transition: transitions.Transition, referral: Referral) -> None:
         _revoke_receiving_respond([referral])
     kind = NOTIFICATION_FOR.get(transition.action)
     if kind and transition.notify:
-        _notify(referral, kind, *_recipients(referral, transition.notify))
-
-
-def _recipients(referral: Referral, who: Iterable[str]) -> list:
-    found = {
-        transitions.RECEIVING_FOCAL_POINT: lambda: _focal_point_of(referral.to_organisation_id),
-        transitions.ASSIGNEE: lambda: referral.assigned_to,
-        transitions.REFERRER: lambda: referral.from_user,
-    }
-    return [found[name]() for name in who]
+        _notify_many([referral], kind, transition.notify)
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -635,7 +619,10 @@ def referral_assign(*, actor, referral: Referral, caseworker, restrict: bool = F
     referral = Referral.objects.select_for_update().select_related("to_organisation").get(pk=referral.pk)
     membership = _authorise(actor, referral, "assign")
     target = Membership.objects.filter(
-        user=caseworker, organisation_id=referral.to_organisation_id, is_active=True, role__in=ACTING_ROLES
+        user=caseworker,
+        organisation_id=referral.to_organisation_id,
+        is_active=True,
+        role__in=transitions.ACTING_ROLES,
     ).first()
     if target is None:
         raise ServiceError(
@@ -883,15 +870,7 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> No
             transitions.REFERRER: referral.from_user_id,
         }
         for user_id in dict.fromkeys(recipients[name] for name in who if recipients[name] is not None):
-            rows.append(
-                Notification(
-                    recipient_id=user_id,
-                    kind=kind,
-                    referral=referral,
-                    reference=referral.reference,
-                    link=referral_link(referral),
-                )
-            )
+            rows.append(_notice(referral, kind, user_id))
     Notification.objects.bulk_create(rows)
 
 

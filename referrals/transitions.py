@@ -207,16 +207,23 @@ def sides_of(referral: ReferralState, organisation_id) -> tuple[str, ...]:
     return tuple(sides)
 
 
+def acting_refusal(caller: Caller) -> Refusal | None:
+    """Why ``caller`` may not act on referrals at all (sending one included), or None."""
+    if caller.organisation_id is None:
+        return Refusal("no_organisation", "You are not an active member of an organisation.", "permission")
+    if caller.role not in ACTING_ROLES:
+        return Refusal("role_cannot_act", "Viewers cannot act on referrals.", "permission")
+    return None
+
+
 def refusal(action: str, referral: ReferralState, caller: Caller, *, state: bool = True) -> Refusal | None:
     """Why ``caller`` may not take ``action`` now, or None when they may. Checks run in a fixed
     order (membership, acting role, side, the action's role, state, grant, shared data) so every
     surface gives the same first reason. ``state=False`` stops after who may ask: an idempotent
     retry is answered there."""
     t = TABLE[action]
-    if caller.organisation_id is None:
-        return Refusal("no_organisation", "You are not an active member of an organisation.", "permission")
-    if caller.role not in ACTING_ROLES:
-        return Refusal("role_cannot_act", "Viewers cannot act on referrals.", "permission")
+    if (refused := acting_refusal(caller)) is not None:
+        return refused
     wrong_side = Refusal(
         "wrong_side", f"Only the {t.side} side may {action.replace('_', ' ')} this referral.", "permission"
     )

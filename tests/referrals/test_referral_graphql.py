@@ -11,7 +11,7 @@ from consent.services import consent_new_version
 from hub.schema import schema
 from partners.models import Membership
 from partners.services import membership_deactivate
-from referrals import services
+from referrals import services, transitions
 from referrals.models import AccessLog, Referral
 from referrals.selectors import permission_id, referral_list_visible
 from tests.conftest import token_for
@@ -435,7 +435,7 @@ def test_caseworker_ids_are_membership_uuids_never_user_numbers(gql, world):
     listing = ok(gql(world.b.focal_point, "{ assignableCaseworkers { id username } }")[1])
     ids = {entry["username"]: entry["id"] for entry in listing["assignableCaseworkers"]}
     memberships = Membership.objects.filter(
-        organisation=world.b, is_active=True, role__in=services.ACTING_ROLES
+        organisation=world.b, is_active=True, role__in=transitions.ACTING_ROLES
     )
     assert ids == {m.user.username: to_global_id("Caseworker", str(m.pk)) for m in memberships}
     document = """mutation ($id: ID!, $cw: ID!) { assignReferral(id: $id, caseworker: $cw) {
