@@ -34,6 +34,9 @@ def main(names: list[str]) -> None:
             results.save(measured)
             print(f"== {len(measured)} metrics (saved to {results.RESULTS_FILE}) ==")
             print(results.table(measured))
+            print()
+            print("== operation scale (every headline metric in benchmarks/results.json) ==")
+            print(results.headline(results.load()))
 
 
 if __name__ == "__main__":

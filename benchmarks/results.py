@@ -33,6 +33,13 @@ class Metric:
     load_average: float  # 1-minute load average when measured: a busy machine reads slower
     target: float | None = None
     better: str = LOWER  # whether the target is a ceiling ("lower") or a floor ("higher")
+    # the same work done the cheapest way known (hand-written SQL, the library call alone, …),
+    # measured in the same run and unit: the ratio value/floor holds on a noisy machine
+    floor: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return None if not self.floor else self.value / self.floor
 
     @property
     def met(self) -> bool | None:
@@ -75,6 +82,7 @@ def record(
     size: int | None = None,
     target: float | None = None,
     better: str = LOWER,
+    floor: float | None = None,
 ) -> Metric:
     """Keep one measurement for this run (and print it, so a long run shows progress)."""
     metric = Metric(
@@ -87,6 +95,7 @@ def record(
         load_average=round(os.getloadavg()[0], 2),
         target=target,
         better=better,
+        floor=None if floor is None else round(float(floor), 3),
     )
     _recorded.append(metric)
     print(f"  {_line(metric)}")
@@ -100,7 +109,11 @@ def recorded() -> list[Metric]:
 def load(path: Path = RESULTS_FILE) -> list[Metric]:
     if not path.exists():
         return []
-    return [Metric(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+    known = set(Metric.__dataclass_fields__)
+    return [
+        Metric(**{key: value for key, value in item.items() if key in known})
+        for item in json.loads(path.read_text(encoding="utf-8"))
+    ]
 
 
 def save(metrics: list[Metric], path: Path = RESULTS_FILE) -> list[Metric]:
@@ -123,7 +136,8 @@ def _target(metric: Metric) -> str:
 
 
 def _line(metric: Metric) -> str:
-    return f"{metric.name}: {_number(metric.value)} {metric.unit} (target {_target(metric) or 'none'})"
+    floor = f", floor {_number(metric.floor)} {metric.unit}" if metric.floor is not None else ""
+    return f"{metric.name}: {_number(metric.value)} {metric.unit}{floor} (target {_target(metric) or 'none'})"
 
 
 def table(metrics: list[Metric]) -> str:
@@ -145,6 +159,56 @@ def table(metrics: list[Metric]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {1, 5, 6}
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )
+
+
+# The operation-scale table (docs/performance.md): what each headline metric measures and its
+# target at a million referrals on 2 cores. Modules record them under these names.
+HEADLINE: tuple[tuple[str, str], ...] = (
+    ("inbox_big_p95_ms", "inbox, big NGO (first: 50, with totalCount)"),
+    ("inbox_small_p95_ms", "inbox, small NGO"),
+    ("inbox_growth_ratio", "growth, inbox p50 at this size / at 10 k"),
+    ("inbox_floor_ratio", "inbox / hand-written SQL floor, same run"),
+    ("rest_list_mixed_p95_ms", "REST GET /referrals without direction, big NGO, any filter"),
+    ("send_p95_ms", "REST send (full stack, one process)"),
+    ("sends_per_s", "REST sends per second (one process)"),
+    ("withdrawal_20_p95_ms", "consent withdrawal, 20 referrals"),
+    ("erasure_20_p95_ms", "erasure, 20 referrals"),
+    ("alternatives_p95_ms", "pathway alternatives, 2,000 steps (service)"),
+    ("hsds_import_5000_s", "HSDS import, 5,000 services"),
+)
+
+
+def headline(metrics: list[Metric]) -> str:
+    """The operation-scale table: each headline metric beside its floor and target, or "not measured"."""
+    by_name = {metric.name: metric for metric in metrics}
+    rows = [("metric", "what", "value", "floor", "x floor", "target", "", "size", "load")]
+    for name, what in HEADLINE:
+        metric = by_name.get(name)
+        if metric is None:
+            rows.append((name, what, "not measured", "", "", "", "", "", ""))
+            continue
+        rows.append(
+            (
+                name,
+                what,
+                f"{_number(metric.value)} {metric.unit}",
+                "" if metric.floor is None else f"{_number(metric.floor)} {metric.unit}",
+                "" if metric.ratio is None else f"{metric.ratio:.2f}",
+                _target(metric),
+                {True: "ok", False: "MISSED", None: ""}[metric.met],
+                f"{metric.size:,}" if metric.size is not None else "",
+                f"{metric.load_average:.1f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {2, 3, 4, 7, 8}
     return "\n".join(
         "  ".join(
             cell.rjust(width) if i in right else cell.ljust(width)
