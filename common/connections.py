@@ -28,7 +28,7 @@ class CountedConnection(relay.Connection):
     )
 
     def resolve_total_count(self, info):
-        return self.queryset.count()
+        return self.count()
 
 
 class PageArguments:
@@ -36,11 +36,16 @@ class PageArguments:
     after = graphene.String(description="Cursor of the last item of the previous page")
 
 
-def connection_from_queryset(connection_type, queryset, *, first: int, after: str | None = None):
+def check_page_size(first: int) -> None:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise GraphQLError(
             f"`first` must be between 1 and {MAX_PAGE_SIZE}.", extensions={"code": "invalid_page_size"}
         )
+
+
+def connection_from_queryset(connection_type, queryset, *, first: int, after: str | None = None):
+    """A page of ``queryset`` by offset cursors (lists of a few thousand rows at most)."""
+    check_page_size(first)
     start = 0
     if after is not None:
         offset = cursor_to_offset(after)
@@ -49,22 +54,32 @@ def connection_from_queryset(connection_type, queryset, *, first: int, after: st
             raise GraphQLError("`after` is not a valid cursor.", extensions={"code": "invalid_cursor"})
         start = offset + 1
     rows = list(queryset[start : start + first + 1])
+    return connection_from_rows(
+        connection_type,
+        rows,
+        first=first,
+        cursors=[offset_to_cursor(start + index) for index in range(min(len(rows), first))],
+        has_previous=start > 0,
+        count=queryset.count,
+    )
+
+
+def connection_from_rows(connection_type, rows: list, *, first: int, cursors: list[str], has_previous, count):
+    """A connection of ``rows`` (up to ``first + 1``: one more tells that a next page exists), each
+    with its cursor; ``count`` is called only when a client asks for ``totalCount``."""
     has_next = len(rows) > first
-    rows = rows[:first]
-    edges = [
-        connection_type.Edge(node=row, cursor=offset_to_cursor(start + index))
-        for index, row in enumerate(rows)
-    ]
+    pairs = zip(rows[:first], cursors, strict=True)
+    edges = [connection_type.Edge(node=row, cursor=cursor) for row, cursor in pairs]
     connection = connection_type(
         edges=edges,
         page_info=relay.PageInfo(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
-            has_previous_page=start > 0,
+            has_previous_page=has_previous,
             has_next_page=has_next,
         ),
     )
-    connection.queryset = queryset
+    connection.count = count
     return connection
 
 

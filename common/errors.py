@@ -56,7 +56,6 @@ _GRAPHQL_ONLY = [
     "query_too_costly",
     "query_too_large",
     "invalid_page_size",
-    "invalid_cursor",
     "internal_error",
 ]
 _ONLY = {**{code: (REST,) for code in _REST_ONLY}, **{code: (GRAPHQL,) for code in _GRAPHQL_ONLY}}

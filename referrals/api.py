@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from common.errors import NotFound, ServiceError
 from common.limits import MAX_INT
-from common.pagination import MAX_LIMIT, LimitOffsetPagination
+from common.pagination import MAX_LIMIT, ListingPagination
 from common.serializers import StrictSerializer
 from consent.selectors import consent_list_visible, person_list_visible
 from partners.api import OrganisationRefSerializer
@@ -38,6 +38,7 @@ from referrals.selectors import (
     information_given_counts,
     referral_get,
     referral_list,
+    referral_listing,
 )
 
 User = get_user_model()
@@ -380,16 +381,19 @@ class ReferralListParameters(StrictSerializer):
     service = serializers.UUIDField(required=False, help_text="The receiving service")
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     assigned_to_me = serializers.BooleanField(required=False, default=False)
-    search = serializers.CharField(required=False, allow_blank=True, help_text="Part of the reference")
+    search = serializers.CharField(required=False, allow_blank=True, help_text="The start of the reference, any case, the R- optional: R-7K2, 7k2")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
     offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT)
+    after = serializers.CharField(
+        required=False, help_text="Resume after this cursor (the `next` link carries it); not with offset"
+    )
 
 
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals the caller's organisation sent or received and may see. Others answer 404."""
 
     serializer_class = ReferralSerializer
-    pagination_class = LimitOffsetPagination
+    pagination_class = ListingPagination
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     http_method_names = ["get", "post", "head", "options"]
 
@@ -403,7 +407,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             for name in ("status", "urgency", "service", "overdue", "search")
             if params.get(name) is not None
         }
-        return referral_list(
+        return referral_listing(
             user=self.request.user,
             direction=params.get("direction"),
             filters=filters,

@@ -129,15 +129,36 @@ class Referral(models.Model):
             ),
         ]
         indexes = [
-            # newest first per side: an inbox page stops after 50 index entries instead of sorting all
-            models.Index(fields=["to_organisation", "-created_at"], name="referral_received_idx"),
-            models.Index(fields=["from_organisation", "-created_at"], name="referral_sent_idx"),
-            models.Index(fields=["to_organisation", "status", "-created_at"], name="referral_inbox_idx"),
-            models.Index(fields=["from_organisation", "status", "-created_at"], name="referral_outbox_idx"),
+            # newest first per side, in the lists' exact order (id breaks ties): a page stops after
+            # its rows' index entries, and a keyset cursor resumes inside the index
+            models.Index(fields=["to_organisation", "-created_at", "-id"], name="referral_received_idx"),
+            models.Index(fields=["from_organisation", "-created_at", "-id"], name="referral_sent_idx"),
+            models.Index(
+                fields=["to_organisation", "status", "-created_at", "-id"], name="referral_inbox_idx"
+            ),
+            models.Index(
+                fields=["from_organisation", "status", "-created_at", "-id"], name="referral_outbox_idx"
+            ),
+            models.Index(fields=["assigned_to", "-created_at", "-id"], name="referral_assigned_idx"),
             models.Index(
                 fields=["due_by"],
                 name="referral_awaiting_due_idx",
                 condition=Q(status__in=["sent", "acknowledged"]),
+            ),
+            # overdue per side, counted without visiting the finished referrals
+            models.Index(
+                fields=["to_organisation", "due_by"],
+                name="referral_received_due_idx",
+                condition=Q(status__in=["sent", "acknowledged"]),
+            ),
+            models.Index(
+                fields=["from_organisation", "due_by"],
+                name="referral_sent_due_idx",
+                condition=Q(status__in=["sent", "acknowledged"]),
+            ),
+            # the reference search is a prefix match (LIKE 'R-7K2%'), served whatever the collation
+            models.Index(
+                fields=["reference"], name="referral_reference_like_idx", opclasses=["varchar_pattern_ops"]
             ),
         ]
 
@@ -151,6 +172,42 @@ class Referral(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status in self.AWAITING_ANSWER and self.due_by < timezone.now()
+
+
+class ReferralCount(models.Model):
+    """How many referrals each organisation's group may see, per side, receiving service, status and
+    urgency: what list counts add up instead of counting rows.
+
+    Kept by PostgreSQL triggers (migration 0003) in the transaction of every change that moves a
+    count — a group view grant given or taken, a referral's status, urgency or service changed — so
+    no code path (bulk updates, cascades, COPY) can leave it behind. Concurrent writers add to
+    different ``slot`` rows (by backend, 16 of them) and seldom wait on one another; a count is the
+    sum over slots. ``internal``: sent within the organisation, so counted on both sides (a list of both
+    sides counts it once). ``referrals.counts.rebuild()`` recomputes it from the grants. Referrals
+    visible to a user only (restricted ones) are not in it: they are counted from that user's grants.
+    """
+
+    SENT, RECEIVED = "sent", "received"
+
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=8, choices=[(SENT, "Sent"), (RECEIVED, "Received")])
+    service = models.ForeignKey("partners.Service", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Referral.Status.choices)
+    urgency = models.CharField(max_length=16, choices=Referral.Urgency.choices)
+    internal = models.BooleanField()
+    slot = models.SmallIntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "side", "service", "status", "urgency", "internal", "slot"],
+                name="referral_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.side} {self.status}: {self.count}"
 
 
 class ReferralUserObjectPermission(UserObjectPermissionBase):

@@ -21,7 +21,8 @@ from graphql_relay import to_global_id
 from common.connections import (
     CountedConnection,
     PageArguments,
-    connection_from_queryset,
+    check_page_size,
+    connection_from_rows,
     mark_page,
     page_of,
 )
@@ -37,9 +38,11 @@ from pathways.schema import PathwayStepType, PathwayType
 from referrals import services, transitions
 from referrals.models import Referral, ReferralEvent
 from referrals.selectors import (
+    Cursor,
     facts_for,
     referral_list,
     referral_list_visible,
+    referral_listing,
     with_details,
 )
 
@@ -403,7 +406,7 @@ class ReferralFilters:
     service = graphene.ID(description="Only referrals to this service (a `Service.id`)")
     overdue = graphene.Boolean(description="true: awaiting an answer past the due date; false: all others")
     assigned_to_me = graphene.Boolean(description="Only referrals assigned to the caller")
-    search = graphene.String(description="Part of the reference, e.g. `R-7K2`")
+    search = graphene.String(description="The start of the reference, any case, the `R-` optional: `R-7K2`, `7k2`")
 
 
 def _list_filters(*, status=None, urgency=None, service=None, overdue=None, search=None) -> dict:
@@ -424,20 +427,29 @@ def _list_filters(*, status=None, urgency=None, service=None, overdue=None, sear
 
 
 def _referral_page(info, *, side: str, first: int, after=None, assigned_to_me=None, **filters):
+    check_page_size(first)
     try:
-        queryset = referral_list(
+        listing = referral_listing(
             user=_user(info),
             direction=side,
             filters=_list_filters(**filters),
             assigned_to_me=bool(assigned_to_me),
         )
+        cursor = None if after is None else Cursor.decode(after)
     except ServiceError as exc:
         raise GraphQLError(
             exc.message, extensions={"code": exc.code, "field": to_camel_case(exc.field or "")}
         ) from exc
-    connection = connection_from_queryset(ReferralConnection, _shaped(queryset), first=first, after=after)
-    _mark_page([edge.node for edge in connection.edges])
-    return connection
+    rows = listing.page(first=first, after=cursor, shape=_shaped)
+    _mark_page(rows[:first])
+    return connection_from_rows(
+        ReferralConnection,
+        rows,
+        first=first,
+        cursors=[Cursor.of(row).encode() for row in rows[:first]],
+        has_previous=cursor is not None,
+        count=listing.count,
+    )
 
 
 def _list_field(description: str) -> graphene.Field:

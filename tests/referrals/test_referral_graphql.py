@@ -113,7 +113,10 @@ def test_inbox_filters(gql, world):
     assert inbox_references(gql, user, status="ACCEPTED") == [normal.reference]
     assert inbox_references(gql, user, overdue=True) == [emergency.reference]
     assert inbox_references(gql, user, overdue=False) == [normal.reference]
-    assert inbox_references(gql, user, search=emergency.reference[-5:].lower()) == [emergency.reference]
+    # the start of the reference, as read out on the phone, with or without its "R-", any case
+    assert inbox_references(gql, user, search=emergency.reference[2:7].lower()) == [emergency.reference]
+    assert inbox_references(gql, user, search=emergency.reference[:6]) == [emergency.reference]
+    assert inbox_references(gql, user, search=emergency.reference[-5:]) == []  # not the middle or end
     assert inbox_references(gql, user, assignedToMe=True) == []
     urgent = ok(
         gql(user, "{ referralInbox(first: 5, urgency: EMERGENCY) { edges { node { reference } } } }")[1]
