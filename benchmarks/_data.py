@@ -81,15 +81,39 @@ def referral_data() -> ReferralData:
 
     if _current is not None:
         return _current[1]
+    previous = connection.settings_dict["NAME"]
+    data = _open(REFERRALS, ORGANISATIONS)
+    _current = (previous, data)
+    return data
+
+
+@contextmanager
+def other_referral_data(referrals: int):
+    """A second database of generated referrals, current for the block (e.g. 10,000 to compare
+    growth with): made like the main one, dropped after unless kept."""
+    from django.db import connection
+
+    previous = connection.settings_dict["NAME"]
+    connection.close()
+    data = _open(referrals, default_organisations(referrals))
+    try:
+        yield data
+    finally:
+        connection.creation.destroy_test_db(previous, verbosity=0, keepdb=KEEP)
+
+
+def _open(referrals: int, organisations: int) -> ReferralData:
+    from django.db import connection
+
     from partners.models import Organisation
     from referrals import load_data
     from referrals.models import Referral
 
     previous = connection.settings_dict["NAME"]
-    name = f"benchmark_referrals_{REFERRALS}"
+    name = f"benchmark_referrals_{referrals}"
     connection.settings_dict["TEST"]["NAME"] = name
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=KEEP)
-    if Referral.objects.count() != REFERRALS:
+    if Referral.objects.count() != referrals:
         if Referral.objects.exists():  # kept from a run that was interrupted: start again
             connection.creation.destroy_test_db(previous, verbosity=0)
             connection.settings_dict["TEST"]["NAME"] = name
@@ -98,24 +122,23 @@ def referral_data() -> ReferralData:
 
         from benchmarks.results import HIGHER, record
 
-        print(f"  generating {REFERRALS:,} referrals between {ORGANISATIONS} organisations …")
-        with tqdm(total=REFERRALS, unit=" referrals", leave=False) as bar:
+        print(f"  generating {referrals:,} referrals between {organisations} organisations …")
+        with tqdm(total=referrals, unit=" referrals", leave=False) as bar:
             summary = load_data.generate(
-                organisations=ORGANISATIONS, referrals=REFERRALS, seed=2026, progress=bar.update
+                organisations=organisations, referrals=referrals, seed=2026, progress=bar.update
             )
-        record(
-            "load_data.generate",
-            summary.rate,
-            "referrals/s",
-            size=REFERRALS,
-            target=1_000_000 / (15 * 60),  # a million in 15 minutes
-            better=HIGHER,
-        )
+        if referrals == REFERRALS:
+            record(
+                "load_data.generate",
+                summary.rate,
+                "referrals/s",
+                size=referrals,
+                target=1_000_000 / (15 * 60),  # a million in 15 minutes
+                better=HIGHER,
+            )
     run = load_data.next_run() - 1
-    organisations = list(Organisation.objects.filter(acronym__startswith=f"G{run}-").order_by("acronym"))
-    data = ReferralData(referrals=REFERRALS, organisations=organisations, database=load_data.database_label())
-    _current = (previous, data)
-    return data
+    found = list(Organisation.objects.filter(acronym__startswith=f"G{run}-").order_by("acronym"))
+    return ReferralData(referrals=referrals, organisations=found, database=load_data.database_label())
 
 
 def close() -> None:

@@ -36,4 +36,65 @@ def embedded_database_url() -> str:
 
     VAR_DIR.mkdir(mode=0o700, exist_ok=True)
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
-    return server.get_uri()
+    uri = server.get_uri()
+    tune_embedded_database(uri)
+    return uri
+
+
+def embedded_settings(memory_bytes: int | None = None, cores: int | None = None) -> dict[str, str]:
+    """PostgreSQL settings for this machine (pgserver starts with PostgreSQL's defaults, sized for
+    a machine of 2005: 128 MB of shared buffers, 4 MB of work memory, a spinning disk).
+
+    ``HUB_PG_MEMORY_MB`` says how much memory the database may plan with (default: all of it);
+    a quarter goes to shared buffers (at most 8 GB), three quarters are counted as cache."""
+    if memory_bytes is None:
+        override = os.environ.get("HUB_PG_MEMORY_MB", "").strip()
+        if override:
+            memory_bytes = int(override) * 1024 * 1024
+        else:
+            memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cores = cores or os.cpu_count() or 2
+    mb = max(256, memory_bytes // (1024 * 1024))
+
+    def clamp(value: int, low: int, high: int) -> str:
+        return f"{max(low, min(high, value))}MB"
+
+    return {
+        "shared_buffers": clamp(mb // 4, 128, 8192),
+        "effective_cache_size": clamp(mb * 3 // 4, 512, 1 << 20),
+        "work_mem": clamp(mb // 400, 4, 64),  # per sort or hash, per query: about 100 connections, a few each
+        "maintenance_work_mem": clamp(mb // 16, 64, 2048),
+        "random_page_cost": "1.1",  # solid-state storage: an index probe costs little more than a scan
+        "effective_io_concurrency": "200",
+        "max_parallel_workers_per_gather": str(max(0, min(4, cores // 2))),
+    }
+
+
+def tune_embedded_database(uri: str) -> None:
+    """Write :func:`embedded_settings` with ALTER SYSTEM where they differ and reload. Every
+    setting but ``shared_buffers`` applies at once; ``shared_buffers`` on the server's next start
+    (the last process holding it stops it: the next ``make demo`` or test run)."""
+    import psycopg
+
+    wanted = embedded_settings()
+    with psycopg.connect(uri, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s)", [list(wanted)]
+        ).fetchall()
+        current = {name: _in_mb(setting, unit) for name, setting, unit in rows}
+        changed = False
+        for name, value in wanted.items():
+            if current.get(name) != (value.removesuffix("MB") if value.endswith("MB") else value):
+                connection.execute(f"ALTER SYSTEM SET {name} = '{value}'")  # names and values are ours
+                changed = True
+        if changed:
+            connection.execute("SELECT pg_reload_conf()")
+
+
+def _in_mb(setting: str, unit: str | None) -> str:
+    """A memory setting in MB (pg_settings counts in 8 kB pages or kB), others as they are."""
+    if unit == "8kB":
+        return str(int(setting) * 8 // 1024)
+    if unit == "kB":
+        return str(int(setting) // 1024)
+    return setting
