@@ -381,7 +381,9 @@ class ReferralListParameters(StrictSerializer):
     service = serializers.UUIDField(required=False, help_text="The receiving service")
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     assigned_to_me = serializers.BooleanField(required=False, default=False)
-    search = serializers.CharField(required=False, allow_blank=True, help_text="The start of the reference, any case, the R- optional: R-7K2, 7k2")
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text="Start of the reference, any case: R-7K2, 7k2"
+    )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
     offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_INT)
     after = serializers.CharField(

@@ -428,7 +428,7 @@ class ReferralFilters:
     service = graphene.ID(description="Only referrals to this service (a `Service.id`)")
     overdue = graphene.Boolean(description="true: awaiting an answer past the due date; false: all others")
     assigned_to_me = graphene.Boolean(description="Only referrals assigned to the caller")
-    search = graphene.String(description="The start of the reference, any case, the `R-` optional: `R-7K2`, `7k2`")
+    search = graphene.String(description="Start of the reference, any case: `R-7K2`, `7k2`")
 
 
 def _list_filters(*, status=None, urgency=None, service=None, overdue=None, search=None) -> dict:
