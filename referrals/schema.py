@@ -69,17 +69,84 @@ def _page(referral: Referral) -> list[Referral]:
     return page_of(referral)
 
 
+def _joined(row, name: str):
+    """The related object joined onto ``row`` by select_related, or None (never a query)."""
+    return row._state.fields_cache.get(name)
+
+
 def _mark_page(rows: list[Referral]) -> list[Referral]:
     """Mark the rows, and the services and pathways joined onto them, as pages of their own: the
     first that needs locations, steps or links loads them for all (one query each, when asked)."""
     mark_page(rows)
-    step_services = [row.pathway_link.to_step.service for row in rows if row.pathway_link_id]
-    mark_page(
-        [service for row in rows for service in (row.to_service, row.from_service) if service is not None]
-        + step_services
-    )
-    mark_page([row.pathway for row in rows if row.pathway_id])
+    services = [
+        service for row in rows for service in (_joined(row, "to_service"), _joined(row, "from_service"))
+    ]
+    for row in rows:
+        link = _joined(row, "pathway_link")
+        step = link._state.fields_cache.get("to_step") if link is not None else None
+        services.append(step._state.fields_cache.get("service") if step is not None else None)
+    mark_page([service for service in services if service is not None])
+    mark_page([pathway for pathway in (_joined(row, "pathway") for row in rows) if pathway is not None])
     return rows
+
+
+# What each field of a referral needs joined: a list joins only what its query asks for.
+_JOINS = {
+    "senderOrganisation": ("from_organisation",),
+    "receiverOrganisation": ("to_organisation",),
+    "senderService": ("from_service__organisation", "from_service__category"),
+    "service": ("to_service__category", "to_service__organisation"),
+    "pathway": ("pathway__operation",),
+    "pathwayStep": (
+        "pathway_link__to_step__service__organisation",
+        "pathway_link__to_step__service__category",
+    ),
+    "assignedTo": ("assigned_to",),
+}
+
+
+def _selected_node_fields(info) -> set[str] | None:
+    """The fields asked of each ``edges { node { … } }`` of this connection field (fragments
+    followed), or None when the query's shape is not one this understands."""
+
+    def fields(selection_set) -> list:
+        found = []
+        for selection in selection_set.selections if selection_set else ():
+            kind = selection.kind
+            if kind == "field":
+                found.append(selection)
+            elif kind == "inline_fragment":
+                found += fields(selection.selection_set)
+            elif kind == "fragment_spread":
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is None:
+                    return []
+                found += fields(fragment.selection_set)
+        return found
+
+    names: set[str] = set()
+    for field_node in info.field_nodes:
+        for edges in fields(field_node.selection_set):
+            if edges.name.value != "edges":
+                continue
+            for node in fields(edges.selection_set):
+                if node.name.value == "node":
+                    names |= {field.name.value for field in fields(node.selection_set)}
+    return names
+
+
+def _shaped_for(info):
+    """``_shaped``, narrowed to the joins the query's fields need."""
+    names = _selected_node_fields(info)
+    if names is None:
+        return _shaped
+    joins = [path for name in sorted(names) for path in _JOINS.get(name, ())]
+
+    def shape(queryset):
+        queryset = queryset.select_related(None)
+        return queryset.select_related(*joins) if joins else queryset
+
+    return shape
 
 
 def _events(info, referral: Referral) -> list[ReferralEvent]:
@@ -462,7 +529,7 @@ def _referral_page(info, *, side: str, first: int, after=None, assigned_to_me=No
         raise GraphQLError(
             exc.message, extensions={"code": exc.code, "field": to_camel_case(exc.field or "")}
         ) from exc
-    rows = listing.page(first=first, after=cursor, shape=_shaped)
+    rows = listing.page(first=first, after=cursor, shape=_shaped_for(info))
     _mark_page(rows[:first])
     return connection_from_rows(
         ReferralConnection,

@@ -117,3 +117,29 @@ def test_sending_costs_the_same_however_many_referrals_exist(world, api):
             )
             seen.add(count)
     assert len(seen) == 1, seen
+
+
+INBOX_BY_FRAGMENTS = """
+fragment Row on Referral {
+  reference service { name category { code } } ... on Referral { assignedTo { username } }
+}
+query ($first: Int!) { referralInbox(first: $first) { edges { node {
+  ...Row senderOrganisation { name } receiverOrganisation { acronym } senderService { name }
+  pathwayStep { key }
+} } } }"""
+
+
+def test_the_inbox_joins_what_its_fragments_ask_for_and_no_more_queries(world, gql):
+    # a list joins only the relations its query selects, fragments included: one that was left
+    # out would be loaded row by row, and the count would grow with the page
+    token = token_for(world.b.caseworker)
+    seen = set()
+    for first in (1, 6):
+        body = gql(None, INBOX_BY_FRAGMENTS, {"first": first}, token=token)[1]
+        nodes = [edge["node"] for edge in ok(body)["referralInbox"]["edges"]]
+        assert len(nodes) == first
+        assert {(node["service"]["name"], node["senderOrganisation"]["name"]) for node in nodes} == {
+            (world.service_b.name, world.a.name)
+        }
+        seen.add(_queries(lambda first=first: gql(None, INBOX_BY_FRAGMENTS, {"first": first}, token=token)))
+    assert seen == {AUTH + 3}  # membership, the page, the assignees' memberships for the page
