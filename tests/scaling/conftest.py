@@ -34,23 +34,43 @@ def _client(program: str, *args) -> None:
     assert result.returncode == 0, f"{program} failed:\n{result.stderr}"
 
 
+def _migrate(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "DATABASE_REPLICA_URLS": "", "DATABASE_POOLER": ""},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"migrate failed:\n{result.stderr}"
+
+
 @pytest.fixture(scope="session")
-def primary(django_db_setup, tmp_path_factory) -> Server:
+def primary(django_db_setup, django_db_blocker, tmp_path_factory) -> Server:
     """A PostgreSQL of these tests' own on 127.0.0.1 (replication allowed, as initdb sets it up),
     holding ``hub_template``: what migrating creates, copied with pg_dump from this worker's test
     database (seconds, where migrating afresh takes several times longer) — its schema, and the rows
-    migrating writes. Rows other tests may have left in it stay behind. Stopped and removed at the
-    end."""
+    migrating writes. Rows other tests may have left in it stay behind. A test database on a newer
+    PostgreSQL than the embedded one (a DATABASE_URL of your own), which its pg_dump cannot read, is
+    migrated afresh instead. Stopped and removed at the end."""
     server = Server.create("primary").start(wal_level="replica")
     try:
-        folder = tmp_path_factory.mktemp("dump")
-        source = ("--no-owner", "--no-privileges", "-d", _test_database_conninfo())
-        _client("pg_dump", "--format=custom", "--schema-only", "-f", folder / "schema", *source)
-        tables = [f"--table={table}" for table in MIGRATION_ROWS]
-        _client("pg_dump", "--format=custom", "--data-only", *tables, "-f", folder / "rows", *source)
         server.query(f"CREATE DATABASE {TEMPLATE}")
-        for part in ("schema", "rows"):
-            _client("pg_restore", "--no-owner", "--no-privileges", "-d", server.url(TEMPLATE), folder / part)
+        with django_db_blocker.unblock():
+            test_server_major = connection.pg_version // 10000
+        if test_server_major > int(server.query("SHOW server_version_num")[0]) // 10000:
+            _migrate(server.url(TEMPLATE))
+        else:
+            folder = tmp_path_factory.mktemp("dump")
+            source = ("--no-owner", "--no-privileges", "-d", _test_database_conninfo())
+            _client("pg_dump", "--format=custom", "--schema-only", "-f", folder / "schema", *source)
+            tables = [f"--table={table}" for table in MIGRATION_ROWS]
+            _client("pg_dump", "--format=custom", "--data-only", *tables, "-f", folder / "rows", *source)
+            for part in ("schema", "rows"):
+                _client(
+                    "pg_restore", "--no-owner", "--no-privileges", "-d", server.url(TEMPLATE), folder / part
+                )
         yield server
     finally:
         server.stop()
