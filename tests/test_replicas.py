@@ -33,7 +33,8 @@ def _handlers():
         cls = _view_class(callback)
         actions = getattr(callback, "actions", None) or {}
         for method, action in actions.items():
-            yield pattern.name, method, getattr(cls, action)
+            if method != "head":  # DRF maps HEAD onto GET's action once a route has been called
+                yield pattern.name, method, getattr(cls, action)
         if not actions and cls is not None:
             for method in ("get", "post", "put", "patch", "delete"):
                 if callable(getattr(cls, method, None)):
