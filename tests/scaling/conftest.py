@@ -54,6 +54,9 @@ def primary(django_db_setup, django_db_blocker, tmp_path_factory) -> Server:
     migrating writes. Rows other tests may have left in it stay behind. A test database on a newer
     PostgreSQL than the embedded one (a DATABASE_URL of your own), which its pg_dump cannot read, is
     migrated afresh instead. Stopped and removed at the end."""
+    # pytest-django makes the test database only for a session with a test marked django_db (the
+    # tests here are): without one, this would copy whatever database the settings name
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
     server = Server.create("primary").start(wal_level="replica")
     try:
         server.query(f"CREATE DATABASE {TEMPLATE}")
