@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test fuzz lint format schema bench install migrate clean-db
+.PHONY: demo test fuzz lint format schema bench install migrate clean-db pgbouncer
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,19 @@ demo: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) pgbouncer
 	$(BIN)/python -m pytest
+
+# tests/scaling/test_pooler.py runs a real pgbouncer. Debian's package, installed when it is missing
+# (CI runs as root on Debian); anywhere else, install it yourself (apt-get or brew install pgbouncer).
+pgbouncer:
+	@PATH="$$PATH:/usr/sbin:/usr/local/sbin" command -v pgbouncer >/dev/null 2>&1 || { \
+		echo "installing pgbouncer (for tests/scaling/test_pooler.py)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq pgbouncer || { apt-get update -qq && apt-get install -y -qq pgbouncer; }; } \
+			>/dev/null 2>&1 \
+		|| { echo "could not install pgbouncer: make test needs it (apt-get install pgbouncer)" >&2; exit 1; }; \
+	}
 
 # The long schema fuzz: many examples per operation, a fresh seed, no 5xx and schema conformance
 # (`make test` runs the same test with a few examples and a fixed seed). `FUZZ_CHECKS=all` adds

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,10 +11,25 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    parse,
+)
 from rest_framework.exceptions import AuthenticationFailed
 
 from common import limits as input_limits
+from common import replicas
 from common.errors import ServiceError
 from common.graphql import graphql_field
 from hub.auth import authenticate_api_request
@@ -34,6 +50,40 @@ def _graphql_error(message: str, code: str, status: int) -> JsonResponse:
 
 def _too_deep() -> GraphQLError:
     return GraphQLError("The document nests too deeply to be parsed.", extensions={"code": "invalid_query"})
+
+
+def _root_fields(document: DocumentNode, operation: OperationDefinitionNode) -> set[str]:
+    """The names of the root fields an operation selects, through its fragments (unvalidated: a
+    fragment cycle is walked once; an unknown fragment is left to the validation rules)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    walk(fragments[selection.name.value].selection_set)
+
+    walk(operation.selection_set)
+    return names
+
+
+def replica_safe_query(schema: GraphQLSchema, document: DocumentNode, operation) -> bool:
+    """A query whose every root field is marked ``@replica_safe`` (``__typename`` aside) may read
+    from a replica as a whole: nested fields resolve after their root resolver has returned."""
+    if operation is None or operation.operation != OperationType.QUERY:
+        return False
+    fields = schema.query_type.fields
+    names = _root_fields(document, operation) - {"__typename"}
+    return bool(names) and all(
+        replicas.is_replica_safe(getattr(fields.get(n), "resolve", None)) for n in names
+    )
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -96,6 +146,15 @@ class HubGraphQLView(GraphQLView):
             refusal = preflight(query, limits)
             if refusal is not None:
                 return ExecutionResult(data=None, errors=[refusal])
+        reads = nullcontext()
+        if settings.DATABASE_REPLICAS and isinstance(query, str) and query:
+            # one more parse (well under a millisecond for the inbox), only when replicas may serve
+            document = parse(query, max_tokens=limits.max_tokens)  # preflight parsed it: it parses
+            operation = get_operation_ast(document, operation_name)
+            if operation is not None and operation.operation == OperationType.QUERY:
+                replicas.mark_read_only()  # a query writes nothing its caller would read back
+            if replica_safe_query(self.schema.graphql_schema, document, operation):
+                reads = replicas.replica_reads()
         # the view is instantiated per request, so the rules can carry this request's variables
         self.validation_rules = validation_rules(
             variables=variables if isinstance(variables, dict) else {}, limits=limits
@@ -104,9 +163,10 @@ class HubGraphQLView(GraphQLView):
         # insert for every payload read); if that work fails, no data leaves without its record
         request.graphql_on_complete = []
         try:
-            result = super().execute_graphql_request(
-                request, data, query, variables, operation_name, show_graphiql
-            )
+            with reads:
+                result = super().execute_graphql_request(
+                    request, data, query, variables, operation_name, show_graphiql
+                )
         except RecursionError:
             return ExecutionResult(data=None, errors=[_too_deep()])
         try:

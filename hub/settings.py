@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # read-your-writes for the read replicas; removes itself when there are none (hub/replicas.py)
+    "hub.replicas.ReplicaMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed a TOTP code
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -110,6 +112,45 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Referral Hub runs on PostgreSQL only; DATABASE_URL must be postgres://…")
 if not DATABASES["default"].get("NAME"):
     DATABASES["default"]["NAME"] = "postgres"
+
+# Streaming replicas of DATABASE_URL (docs/scaling.md): comma-separated postgres:// URLs, one alias
+# each (replica_1, …). The list and inbox reads the views mark @replica_safe go to one of them,
+# unless the caller wrote within REPLICA_READ_AFTER_WRITE_SECONDS, the replica has not replayed the
+# caller's last write yet, or it lags more than REPLICA_MAX_LAG_SECONDS; everything else, writes
+# and migrations included, stays on the primary. Unset: one database, exactly as before.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    DATABASES[f"replica_{_number}"] = {
+        **dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+        # the test runner makes no database of its own for a replica: it reads the primary's
+        "TEST": {"MIRROR": "default"},
+    }
+    # a replica that does not answer delays a read by at most this before the primary serves it
+    # (libpq waits forever by default); ?connect_timeout= in the URL overrides it
+    DATABASES[f"replica_{_number}"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias.startswith("replica_")]
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["common.replicas.ReplicaRouter"]
+REPLICA_READ_AFTER_WRITE_SECONDS = float(os.environ.get("REPLICA_READ_AFTER_WRITE_SECONDS", "5"))
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "10"))
+# a replica that did not answer is left alone for this long by the process that asked it
+REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "30"))
+
+# A transaction-mode connection pooler (pgbouncer's pool_mode = transaction) between the application
+# and PostgreSQL hands each transaction to whichever server connection is free, so nothing may
+# outlive a transaction on the server. DATABASE_POOLER=transaction: no server-side cursors (an
+# .iterator() outside a transaction declares a cursor WITH HOLD in one transaction and fetches from
+# it in the next), no prepared statements (psycopg 3 under Django's default, kept so), and a check
+# that a kept connection still answers before it is reused.
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in ("", "transaction"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATABASE_POOLER is either unset or 'transaction'.")
+if DATABASE_POOLER == "transaction":
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database["CONN_HEALTH_CHECKS"] = True
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

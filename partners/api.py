@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import PermissionDenied, ServiceError
+from common.replicas import replica_safe
 from common.serializers import StrictSerializer
 from partners import services
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
@@ -358,6 +359,10 @@ class ServiceViewSet(
 
     def get_queryset(self):
         return service_list_visible(user=self.request.user).distinct()
+
+    @replica_safe
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _respond(self, service, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=service.pk)).data, status=code)

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from common.connections import CountedConnection, PageArguments, connection_from_queryset, prefetch_for_page
 from common.graphql_ids import decode_global_id
+from common.replicas import replica_safe
 from partners.models import Location, Organisation, Service, ServiceCategory
 from partners.selectors import (
     is_platform_admin,
@@ -143,6 +144,7 @@ class PartnerQueries(graphene.ObjectType):
             is_platform_admin=is_platform_admin(user),
         )
 
+    @replica_safe
     def resolve_services(self, info, first, after=None, category=None, location=None, accepting_only=False):
         queryset = service_list_visible(user=info.context.user).filter(is_active=True)
         if category:

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from common.errors import NotFound, ServiceError
 from common.limits import MAX_INT
 from common.pagination import MAX_LIMIT, ListingPagination
+from common.replicas import replica_safe
 from common.serializers import StrictSerializer
 from consent.selectors import consent_list_visible, person_list_visible
 from partners.api import OrganisationRefSerializer
@@ -439,6 +440,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         parameters=[ReferralListParameters],
         summary="Referrals sent or received by your organisation, newest first",
     )
+    @replica_safe
     def list(self, request):
         page = self.paginate_queryset(self._listed())
         self._read(page)

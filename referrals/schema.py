@@ -29,6 +29,7 @@ from common.connections import (
 from common.errors import ServiceError
 from common.graphql import ServiceMutation
 from common.graphql_ids import decode_global_id
+from common.replicas import replica_safe
 from partners.models import Membership
 from partners.schema import OrganisationType, ServiceType
 from partners.selectors import membership_active, membership_list_visible, service_list_visible
@@ -567,9 +568,11 @@ class ReferralQueries(graphene.ObjectType):
         description="Active focal point and caseworkers of your organisation",
     )
 
+    @replica_safe
     def resolve_referral_inbox(self, info, first, after=None, **filters):
         return _referral_page(info, side="received", first=first, after=after, **filters)
 
+    @replica_safe
     def resolve_sent_referrals(self, info, first, after=None, **filters):
         return _referral_page(info, side="sent", first=first, after=after, **filters)
 
