@@ -1,0 +1,309 @@
+"""``python -m soak`` (``make soak``): the loopback soak, once per gunicorn worker count.
+
+Settings (environment, or the flags of the same name): ``SOAK_SECONDS`` (60), ``SOAK_PARTNERS``
+(50), ``SOAK_OFFICERS`` (10), ``SOAK_WORKERS`` (``"1 2"``: one run per count), ``SOAK_MAX_REQUESTS``
+(the bound on requests per run; 200 a second of run time), ``SOAK_THINK`` (a client's pause between
+two iterations, ``min,max`` seconds; ``0.5,1.5``), ``SOAK_PERSONS`` (persons per officer; 10),
+``SOAK_SEED``, ``SOAK_KEEP_DB=1`` (keep the databases). ``--json PATH`` writes the report as JSON;
+``--no-record`` leaves benchmarks/results.json alone.
+
+The soak prepares its operation once in a throw-away database of its own (``soak_…``, on the
+server the project uses: ``DATABASE_URL`` or the embedded PostgreSQL) and gives each run a copy of
+it, so every worker count starts from the same data. It exits 1 when a run saw a server error, a
+refused send or step, or failed the count check (``soak.check``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from soak import check, world
+from soak.server import ROOT, Server
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+STOP_SECONDS = 30  # a client finishes the step it is in when the time is up, for at most this long
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m soak", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=int(_env("SOAK_SECONDS", "60")))
+    parser.add_argument("--partners", type=int, default=int(_env("SOAK_PARTNERS", "50")))
+    parser.add_argument("--officers", type=int, default=int(_env("SOAK_OFFICERS", "10")))
+    parser.add_argument(
+        "--workers", default=_env("SOAK_WORKERS", "1 2"), help="gunicorn worker counts, one run each"
+    )
+    parser.add_argument("--max-requests", type=int, default=int(_env("SOAK_MAX_REQUESTS", "0")))
+    parser.add_argument("--think", default=_env("SOAK_THINK", "0.5,1.5"))
+    parser.add_argument("--persons", type=int, default=int(_env("SOAK_PERSONS", "10")))
+    parser.add_argument("--seed", type=int, default=int(_env("SOAK_SEED", "0")))
+    parser.add_argument(
+        "--keep-db", action="store_true", default=_env("SOAK_KEEP_DB", "") in {"1", "true", "yes"}
+    )
+    parser.add_argument("--json", type=Path, help="write the report here as JSON")
+    parser.add_argument("--no-record", action="store_true", help="do not write benchmarks/results.json")
+    parsed = parser.parse_args(argv)
+    parsed.workers = [int(count) for count in parsed.workers.replace(",", " ").split()]
+    parsed.max_requests = parsed.max_requests or 200 * parsed.seconds
+    if parsed.seconds < 1 or parsed.partners < 1 or parsed.officers < 1 or not parsed.workers:
+        parser.error("seconds, partners, officers and workers must be at least 1")
+    return parsed
+
+
+@dataclass
+class Run:
+    workers: int
+    figures: check.Figures
+    check: check.CountCheck
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.figures.server_errors == 0
+            and self.check.ok
+            and not self.check.sends_refused
+            and not self.check.steps_refused
+            and self.check.sends_answered > 0
+        )
+
+    def as_json(self) -> dict:
+        figures = asdict(self.figures) | {
+            "requests_per_s": self.figures.requests_per_s,
+            "sends_per_s": self.figures.sends_per_s,
+            "steps_per_s": self.figures.steps_per_s,
+        }
+        return {
+            "workers": self.workers,
+            "passed": self.passed,
+            "figures": figures,
+            "check": asdict(self.check) | {"ok": self.check.ok},
+        }
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # the members' activation mails of the prepared world stay in this process
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def _database_url(name: str) -> str:
+    """The project's database URL (``DATABASE_URL`` or the embedded server's) naming database ``name``."""
+    from hub.local_state import embedded_database_url
+
+    url = urlsplit(os.environ.get("DATABASE_URL") or embedded_database_url())
+    return urlunsplit(url._replace(path=f"/{name}"))
+
+
+def _server_sql(statement: str) -> None:
+    """A statement run outside any database of the soak (CREATE / DROP DATABASE)."""
+    from django.db import connection
+
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute(statement)
+
+
+def _use_database(name: str) -> None:
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def _locust(*, server: Server, run: str, world_file: Path, records: Path, opts) -> None:
+    users = opts.partners + opts.officers
+    env = {
+        **os.environ,
+        "SOAK_WORLD": str(world_file),
+        "SOAK_RECORDS": str(records),
+        "SOAK_RUN": run,
+        "SOAK_MAX_REQUESTS": str(opts.max_requests),
+        "SOAK_THINK": opts.think,
+        "SOAK_SEED": str(opts.seed),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        f"--locustfile={LOCUSTFILE}",
+        "--headless",
+        f"--host={server.url}",
+        f"--users={users}",
+        f"--spawn-rate={users}",
+        f"--run-time={opts.seconds}s",
+        f"--stop-timeout={STOP_SECONDS}",
+        "--only-summary",
+        "--exit-code-on-error=0",  # the soak judges the run itself (soak.check)
+        "--loglevel=WARNING",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    try:
+        returncode = process.wait(timeout=opts.seconds + STOP_SECONDS + 60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise RuntimeError("locust did not stop by itself in time; killed it") from None
+    if returncode != 0:
+        raise RuntimeError(f"locust exited with {returncode}")
+
+
+def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opts) -> Run:
+    """One run against a gunicorn of ``workers`` workers on ``database``; then the count check."""
+    records = folder / f"records-w{workers}.jsonl"
+    records.touch()
+    token = world.World.load(world_file).partners[0].token
+    print(
+        f"\n== {workers} gunicorn worker{'s' if workers > 1 else ''}: {opts.partners} partners, "
+        f"{opts.officers} officers, {opts.seconds} s, at most {opts.max_requests:,} requests ==",
+        flush=True,
+    )
+    server = Server(
+        database_url=_database_url(database), workers=workers, log=folder / f"gunicorn-w{workers}.log"
+    )
+    try:
+        server.start()
+        server.wait_ready(token)
+        _locust(server=server, run=f"w{workers}", world_file=world_file, records=records, opts=opts)
+    finally:
+        server.stop()
+        log = server.log.read_text(encoding="utf-8", errors="replace").strip()
+        if log:
+            print(f"-- gunicorn said --\n{log[-4000:]}", flush=True)
+    facts = check.read_records(records)
+    _use_database(database)
+    try:
+        return Run(workers=workers, figures=check.figures(facts), check=check.count_check(facts))
+    finally:
+        _use_database(database)  # closes the connection: the database can be dropped
+
+
+def _print(run: Run) -> None:
+    f, c = run.figures, run.check
+    print(
+        f"requests {f.requests:,} in {f.seconds:.1f} s ({f.requests_per_s:.1f}/s): p50 {f.p50_ms:.0f} ms, "
+        f"p95 {f.p95_ms:.0f} ms, p99 {f.p99_ms:.0f} ms; server errors {f.server_errors}"
+    )
+    for name, row in f.by_name.items():
+        print(f"  {name:<12} {row['count']:>7,}  p50 {row['p50_ms']:>6.0f} ms  p95 {row['p95_ms']:>6.0f} ms")
+    for sample in f.server_error_samples:
+        print(f"  server error: {sample}")
+    print(
+        f"sends answered {c.sends_answered:,} ({f.sends_per_s:.1f}/s created), "
+        f"refused {c.sends_refused or 0}; "
+        f"referrals in the database {c.referrals_in_database:,}: lost {len(c.lost)}, duplicated "
+        f"{len(c.duplicated)}, mismatched {len(c.mismatched)}, unconfirmed {len(c.unconfirmed)}, "
+        f"unexpected {len(c.unexpected)}"
+    )
+    print(
+        f"inbox steps {c.steps or {}} ({f.steps_per_s:.1f}/s done), refused {c.steps_refused or 0}: "
+        f"lost {len(c.steps_lost)}, duplicated {len(c.steps_duplicated)}, unseen {len(c.steps_unseen)}"
+    )
+    for name, items in c.problems.items():
+        print(f"  {name}: {', '.join(items[:10])}{' …' if len(items) > 10 else ''}")
+    print("PASSED" if run.passed else "FAILED", flush=True)
+
+
+def _record(runs: list[Run]) -> None:
+    from benchmarks import results
+
+    for run in runs:
+        prefix, size = f"soak.w{run.workers}", run.check.referrals_in_database
+        f = run.figures
+        results.record(f"{prefix}.p95_ms", f.p95_ms, "ms", size=size)
+        results.record(
+            f"{prefix}.requests_per_s", f.requests_per_s, "requests/s", size=size, better=results.HIGHER
+        )
+        results.record(
+            f"{prefix}.sends_per_s", f.sends_per_s, "referrals/s", size=size, better=results.HIGHER
+        )
+        results.record(f"{prefix}.server_errors", f.server_errors, "requests", size=size, target=0)
+        wrong = sum(len(items) for items in run.check.problems.values())
+        results.record(f"{prefix}.referrals_lost_or_duplicated", wrong, "referrals", size=size, target=0)
+    saved = results.save(results.recorded())
+    print(f"\n== saved to {results.RESULTS_FILE} ==")
+    print(results.table([metric for metric in saved if metric.name.startswith("soak.")]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = options(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (finally) on a plain kill too
+    _setup_django()
+    from django.db import connection
+
+    previous = connection.settings_dict["NAME"]
+    template = f"soak_{secrets.token_hex(4)}"
+    folder = Path(tempfile.mkdtemp(prefix="soak-"))
+    created: list[str] = []
+    runs: list[Run] = []
+    try:
+        print(
+            f"preparing {template}: {opts.partners} partner caseworkers, {opts.officers} officers with "
+            f"{opts.persons} consented persons each …",
+            flush=True,
+        )
+        connection.settings_dict["TEST"]["NAME"] = template
+        created.append(template)
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        prepared = world.build(
+            partners=opts.partners, officers=opts.officers, persons_per_officer=opts.persons
+        )
+        world_file = folder / "world.json"
+        prepared.save(world_file)
+        _use_database(template)  # no session on the template while it is copied
+        for workers in opts.workers:
+            database = f"{template}_w{workers}"
+            _server_sql(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+            created.append(database)
+            run = run_once(
+                workers=workers, database=database, world_file=world_file, folder=folder, opts=opts
+            )
+            runs.append(run)
+            _print(run)
+    finally:
+        _use_database(previous)
+        if opts.keep_db:
+            print(f"kept the databases {', '.join(created)}")
+        else:
+            for name in reversed(created):
+                _server_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(folder, ignore_errors=True)
+    if len(runs) > 1:
+        print("\n| gunicorn workers | requests/s | p95 ms | referrals sent/s | server errors | count check |")
+        for run in runs:
+            f = run.figures
+            print(
+                f"| {run.workers} | {f.requests_per_s:.1f} | {f.p95_ms:.0f} | {f.sends_per_s:.1f} | "
+                f"{f.server_errors} | {'exact' if run.check.ok else 'FAILED'} |"
+            )
+    if opts.json:
+        opts.json.write_text(
+            json.dumps(
+                {"passed": all(run.passed for run in runs), "runs": [run.as_json() for run in runs]}, indent=2
+            ),
+            encoding="utf-8",
+        )
+    if not opts.no_record:
+        _record(runs)
+    return 0 if runs and all(run.passed for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
