@@ -190,7 +190,11 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
     facts = check.read_records(records)
     _use_database(database)
     try:
-        return Run(workers=workers, figures=check.figures(facts), check=check.count_check(facts))
+        return Run(
+            workers=workers,
+            figures=check.figures(facts, window_seconds=opts.seconds),
+            check=check.count_check(facts),
+        )
     finally:
         _use_database(database)  # closes the connection: the database can be dropped
 
@@ -198,7 +202,8 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
 def _print(run: Run) -> None:
     f, c = run.figures, run.check
     print(
-        f"requests {f.requests:,} in {f.seconds:.1f} s ({f.requests_per_s:.1f}/s): p50 {f.p50_ms:.0f} ms, "
+        f"requests {f.requests:,} ({f.requests_per_s:.1f}/s over the first {f.window_seconds:.0f} s; "
+        f"the last answer at {f.seconds:.1f} s): p50 {f.p50_ms:.0f} ms, "
         f"p95 {f.p95_ms:.0f} ms, p99 {f.p99_ms:.0f} ms; server errors {f.server_errors}"
     )
     for name, row in f.by_name.items():

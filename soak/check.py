@@ -156,31 +156,37 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclass
 class Figures:
+    """The run's figures. Rates are taken over the run's time (``window_seconds``, from the first
+    request on): after it the clients only finish the step they are in, at a lower concurrency."""
+
     requests: int
     seconds: float  # from the first request sent to the last answer
+    window_seconds: float
+    requests_in_window: int
+    sends_in_window: int  # referrals created (201) within the window
+    steps_in_window: int  # inbox steps done within the window
     server_errors: int  # 5xx, GraphQL internal errors, requests without an answer
     server_error_samples: list[str]
     p50_ms: float
     p95_ms: float
     p99_ms: float
     by_name: dict[str, dict]  # request name → count, p50_ms, p95_ms
-    sends_created: int
-    steps_done: int
 
     @property
     def requests_per_s(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        return self.requests_in_window / self.window_seconds if self.window_seconds else 0.0
 
     @property
     def sends_per_s(self) -> float:
-        return self.sends_created / self.seconds if self.seconds else 0.0
+        return self.sends_in_window / self.window_seconds if self.window_seconds else 0.0
 
     @property
     def steps_per_s(self) -> float:
-        return self.steps_done / self.seconds if self.seconds else 0.0
+        return self.steps_in_window / self.window_seconds if self.window_seconds else 0.0
 
 
-def figures(records: list[dict]) -> Figures:
+def figures(records: list[dict], *, window_seconds: float | None = None) -> Figures:
+    """The figures of a run of ``window_seconds`` (None: until the last answer)."""
     requests = [fact for fact in records if fact["kind"] == "request"]
     times = [fact["ms"] for fact in requests]
     names = defaultdict(list)
@@ -188,10 +194,16 @@ def figures(records: list[dict]) -> Figures:
         names[fact["name"]].append(fact["ms"])
     errors = [fact for fact in requests if fact["server_error"]]
     first = min((fact["at"] for fact in requests), default=0.0)
-    last = max((fact["at"] + fact["ms"] / 1000 for fact in requests), default=0.0)
+    last = max((fact["done_at"] for fact in requests), default=0.0)
+    window = min(window_seconds, last - first) if window_seconds else last - first
+    in_window = [fact for fact in records if fact["done_at"] <= first + window]
     return Figures(
         requests=len(requests),
         seconds=last - first,
+        window_seconds=window,
+        requests_in_window=sum(fact["kind"] == "request" for fact in in_window),
+        sends_in_window=sum(fact["kind"] == "send" and fact["outcome"] == "created" for fact in in_window),
+        steps_in_window=sum(fact["kind"] == "step" and fact["outcome"] == "done" for fact in in_window),
         server_errors=len(errors),
         server_error_samples=[f"{fact['name']} {fact['status']}: {fact['error']}" for fact in errors[:5]],
         p50_ms=percentile(times, 0.50),
@@ -205,6 +217,4 @@ def figures(records: list[dict]) -> Figures:
             }
             for name, values in sorted(names.items())
         },
-        sends_created=sum(fact["kind"] == "send" and fact["outcome"] == "created" for fact in records),
-        steps_done=sum(fact["kind"] == "step" and fact["outcome"] == "done" for fact in records),
     )

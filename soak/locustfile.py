@@ -73,6 +73,7 @@ class Records:
         self.stopping = False
 
     def write(self, **fact) -> None:
+        fact.setdefault("done_at", time.time())  # when the client had its answer (or gave up)
         self.handle.write(json.dumps(fact) + "\n")
 
     def take_request(self, environment) -> None:
@@ -135,6 +136,7 @@ class Client(FastHttpUser):
                 status=status,
                 ms=round(elapsed_ms, 2),
                 at=started_at,
+                done_at=started_at + elapsed_ms / 1000,
                 server_error=server_error,
                 error=None if not server_error else (response.text or str(response.error))[:300],
             )

@@ -160,34 +160,43 @@ def test_the_count_check_finds_steps_lost_done_twice_or_unseen():
     assert check.lost == check.duplicated == check.unexpected == []
 
 
+def _request(name: str, ms: float, at: float, status: int = 200) -> dict:
+    return {
+        "kind": "request",
+        "name": name,
+        "status": status,
+        "ms": ms,
+        "at": at,
+        "done_at": at + ms / 1000,
+        "server_error": status >= 500,
+        "error": "bad gateway" if status >= 500 else None,
+    }
+
+
 def test_figures_count_server_errors_and_take_nearest_rank_percentiles():
-    requests = [
-        {
-            "kind": "request",
-            "name": "inbox",
-            "status": 200,
-            "ms": float(ms),
-            "at": 100.0 + ms / 10,
-            "server_error": False,
-            "error": None,
-        }
-        for ms in range(1, 101)
-    ]
-    requests.append(
-        {
-            "kind": "request",
-            "name": "send",
-            "status": 502,
-            "ms": 5.0,
-            "at": 101.0,
-            "server_error": True,
-            "error": "bad gateway",
-        }
-    )
-    result = figures(requests)
+    records = [_request("inbox", float(ms), 1000.0 + ms / 100) for ms in range(1, 101)]
+    records.append(_request("send", 5.0, 1000.5, status=502))
+    result = figures(records)
     assert result.requests == 101
     assert result.server_errors == 1
     assert result.server_error_samples == ["send 502: bad gateway"]
     assert result.by_name["inbox"] == {"count": 100, "p50_ms": 50.0, "p95_ms": 95.0}
     assert percentile([3.0, 1.0, 2.0], 0.95) == 3.0
     assert percentile([], 0.95) == 0.0
+
+
+def test_rates_are_taken_over_the_run_time_not_the_clients_finishing_their_step():
+    # one request a second for ten seconds, then the last steps drain for another ten
+    records = [_request("inbox", 100.0, 1000.0 + second) for second in range(10)]
+    records += [_request("inbox", 900.0, 1010.0 + second) for second in range(10)]
+    records += [
+        {"kind": "send", "outcome": "created", "done_at": 1000.2},
+        {"kind": "send", "outcome": "created", "done_at": 1012.0},
+        {"kind": "step", "outcome": "done", "done_at": 1009.0},
+        {"kind": "step", "outcome": "conflict", "done_at": 1009.5},
+    ]
+    result = figures(records, window_seconds=10)
+    assert (result.window_seconds, result.seconds) == (10, pytest.approx(19.9))
+    assert (result.requests_in_window, result.requests_per_s) == (10, 1.0)
+    assert (result.sends_in_window, result.steps_in_window) == (1, 1)
+    assert result.requests == 20
