@@ -29,10 +29,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from soak import check, world
-from soak.server import ROOT, Server
+from soak.server import ROOT, Server, end_with_parent
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-STOP_SECONDS = 30  # a client finishes the step it is in when the time is up, for at most this long
+STOP_SECONDS = 60  # a client finishes the step it is in when the time is up, for at most this long
 
 
 def _env(name: str, default: str) -> str:
@@ -154,13 +154,17 @@ def _locust(*, server: Server, run: str, world_file: Path, records: Path, opts) 
         "--exit-code-on-error=0",  # the soak judges the run itself (soak.check)
         "--loglevel=WARNING",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        command, cwd=ROOT, env=env, start_new_session=True, preexec_fn=end_with_parent
+    )
     try:
         returncode = process.wait(timeout=opts.seconds + STOP_SECONDS + 60)
-    except subprocess.TimeoutExpired:
+    except BaseException as exc:  # over time, or the soak itself is being stopped
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        raise RuntimeError("locust did not stop by itself in time; killed it") from None
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise RuntimeError("locust did not stop by itself in time; killed it") from None
+        raise
     if returncode != 0:
         raise RuntimeError(f"locust exited with {returncode}")
 

@@ -22,6 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 GRACE_SECONDS = 20
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent() -> None:
+    """In a child before it runs: the kernel sends it SIGTERM when the process that started it dies,
+    even by SIGKILL, so that no server or load generator outlives a killed soak (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Server:
@@ -75,6 +85,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=end_with_parent,  # safe: the soak runs no other thread while it forks
             )
         return self
 
