@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ten_seconds_on_one_worker_answer_no_5xx_and_every_referral_exactly_once(tmp_path):
     report = tmp_path / "soak.json"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("SOAK_")}
-    result = subprocess.run(
+    soak = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -42,11 +42,17 @@ def test_ten_seconds_on_one_worker_answer_no_5xx_and_every_referral_exactly_once
         ],
         cwd=ROOT,
         env=environment,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
-    output = result.stdout[-6000:] + result.stderr[-6000:]
+    try:
+        stdout, stderr = soak.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        soak.terminate()  # the soak stops its server and drops its databases on SIGTERM
+        stdout, stderr = soak.communicate(timeout=120)
+        pytest.fail(f"the soak did not finish within 5 minutes:\n{stdout[-3000:]}{stderr[-3000:]}")
+    output = stdout[-6000:] + stderr[-6000:]
     assert report.exists(), output
     (run,) = json.loads(report.read_text())["runs"]
     assert run["workers"] == 1
@@ -61,7 +67,7 @@ def test_ten_seconds_on_one_worker_answer_no_5xx_and_every_referral_exactly_once
     assert check["sends_answered"] == check["referrals_in_database"] > 0
     assert check["steps"].get("done", 0) > 0
     assert {"inbox", "referral", "send"} <= set(run["figures"]["by_name"])
-    assert result.returncode == 0, output
+    assert soak.returncode == 0, output
 
 
 def _global_id(referral) -> str:
