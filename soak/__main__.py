@@ -69,6 +69,7 @@ class Run:
     workers: int
     figures: check.Figures
     check: check.CountCheck
+    load: tuple[float, float]  # the machine's 1-minute load average as the run started and ended
 
     @property
     def passed(self) -> bool:
@@ -89,6 +90,7 @@ class Run:
         return {
             "workers": self.workers,
             "passed": self.passed,
+            "load_average": self.load,
             "figures": figures,
             "check": asdict(self.check) | {"ok": self.check.ok},
         }
@@ -185,12 +187,14 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
     try:
         server.start()
         server.wait_ready(token)
+        load_at_start = os.getloadavg()[0]
         _locust(server=server, run=f"w{workers}", world_file=world_file, records=records, opts=opts)
     finally:
         server.stop()
         log = server.log.read_text(encoding="utf-8", errors="replace").strip()
         if log:
             print(f"-- gunicorn said --\n{log[-4000:]}", flush=True)
+    load = (load_at_start, os.getloadavg()[0])
     facts = check.read_records(records)
     _use_database(database)
     try:
@@ -198,6 +202,7 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
             workers=workers,
             figures=check.figures(facts, window_seconds=opts.seconds),
             check=check.count_check(facts),
+            load=load,
         )
     finally:
         _use_database(database)  # closes the connection: the database can be dropped
@@ -227,25 +232,29 @@ def _print(run: Run) -> None:
     )
     for name, items in c.problems.items():
         print(f"  {name}: {', '.join(items[:10])}{' …' if len(items) > 10 else ''}")
+    print(f"load average {run.load[0]:.1f} → {run.load[1]:.1f}")
     print("PASSED" if run.passed else "FAILED", flush=True)
 
 
-def _record(runs: list[Run]) -> None:
+def _record(run: Run) -> None:
+    """The run's metrics for benchmarks/results.json, as it ends (with the load average then).
+    ``size``: the referrals in the database after the run."""
     from benchmarks import results
 
-    for run in runs:
-        prefix, size = f"soak.w{run.workers}", run.check.referrals_in_database
-        f = run.figures
-        results.record(f"{prefix}.p95_ms", f.p95_ms, "ms", size=size)
-        results.record(
-            f"{prefix}.requests_per_s", f.requests_per_s, "requests/s", size=size, better=results.HIGHER
-        )
-        results.record(
-            f"{prefix}.sends_per_s", f.sends_per_s, "referrals/s", size=size, better=results.HIGHER
-        )
-        results.record(f"{prefix}.server_errors", f.server_errors, "requests", size=size, target=0)
-        wrong = sum(len(items) for items in run.check.problems.values())
-        results.record(f"{prefix}.referrals_lost_or_duplicated", wrong, "referrals", size=size, target=0)
+    prefix, size, f = f"soak.w{run.workers}", run.check.referrals_in_database, run.figures
+    results.record(f"{prefix}.p95_ms", f.p95_ms, "ms", size=size)
+    results.record(
+        f"{prefix}.requests_per_s", f.requests_per_s, "requests/s", size=size, better=results.HIGHER
+    )
+    results.record(f"{prefix}.sends_per_s", f.sends_per_s, "referrals/s", size=size, better=results.HIGHER)
+    results.record(f"{prefix}.server_errors", f.server_errors, "requests", size=size, target=0)
+    wrong = sum(len(items) for items in run.check.problems.values())
+    results.record(f"{prefix}.referrals_lost_or_duplicated", wrong, "referrals", size=size, target=0)
+
+
+def _save_records() -> None:
+    from benchmarks import results
+
     saved = results.save(results.recorded())
     print(f"\n== saved to {results.RESULTS_FILE} ==")
     print(results.table([metric for metric in saved if metric.name.startswith("soak.")]))
@@ -286,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             runs.append(run)
             _print(run)
+            if not opts.no_record:
+                _record(run)
     finally:
         _use_database(previous)
         if opts.keep_db:
@@ -295,12 +306,16 @@ def main(argv: list[str] | None = None) -> int:
                 _server_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(folder, ignore_errors=True)
     if len(runs) > 1:
-        print("\n| gunicorn workers | requests/s | p95 ms | referrals sent/s | server errors | count check |")
+        print(
+            "\n| gunicorn workers | requests/s | p50 ms | p95 ms | referrals sent/s | inbox steps/s "
+            "| server errors | count check | load average |"
+        )
         for run in runs:
             f = run.figures
             print(
-                f"| {run.workers} | {f.requests_per_s:.1f} | {f.p95_ms:.0f} | {f.sends_per_s:.1f} | "
-                f"{f.server_errors} | {'exact' if run.check.ok else 'FAILED'} |"
+                f"| {run.workers} | {f.requests_per_s:.1f} | {f.p50_ms:,.0f} | {f.p95_ms:,.0f} | "
+                f"{f.sends_per_s:.1f} | {f.steps_per_s:.1f} | {f.server_errors} | "
+                f"{'exact' if run.check.ok else 'FAILED'} | {run.load[0]:.1f} to {run.load[1]:.1f} |"
             )
     if opts.json:
         opts.json.write_text(
@@ -309,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
             encoding="utf-8",
         )
-    if not opts.no_record:
-        _record(runs)
+    if not opts.no_record and runs:
+        _save_records()
     return 0 if runs and all(run.passed for run in runs) else 1
 
 
