@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -29,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from soak import check, world
-from soak.server import ROOT, Server, end_with_parent
+from soak.server import ROOT, Server, end_with_parent, parent_of, tree_cpu_seconds
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STOP_SECONDS = 60  # a client finishes the step it is in when the time is up, for at most this long
@@ -70,6 +71,13 @@ class Run:
     figures: check.Figures
     check: check.CountCheck
     load: tuple[float, float]  # the machine's 1-minute load average as the run started and ended
+    cpu: dict[str, float | None]  # CPU seconds of the run: gunicorn, postgresql (None: not here), locust
+
+    def cpu_ms_per_request(self, *parts: str) -> float | None:
+        values = [self.cpu[part] for part in parts]
+        if None in values or not self.figures.requests:
+            return None
+        return sum(values) * 1000 / self.figures.requests
 
     @property
     def passed(self) -> bool:
@@ -91,6 +99,7 @@ class Run:
             "workers": self.workers,
             "passed": self.passed,
             "load_average": self.load,
+            "cpu_seconds": self.cpu,
             "figures": figures,
             "check": asdict(self.check) | {"ok": self.check.ok},
         }
@@ -128,6 +137,30 @@ def _use_database(name: str) -> None:
 
     connection.close()
     connection.settings_dict["NAME"] = name
+
+
+def _postmaster() -> int | None:
+    """The PostgreSQL server's process, when it runs on this machine (the embedded one does)."""
+    from django.db import connection
+
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:  # a pid from another machine could name any process here
+        if Path(f"/proc/{backend}/comm").read_text().strip() != "postgres":
+            return None
+    except OSError:
+        return None
+    return parent_of(backend)
+
+
+def _cpu(server: Server, postmaster: int | None) -> dict[str, float | None]:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # locust, once it has been waited for
+    return {
+        "gunicorn": tree_cpu_seconds(server.process.pid),
+        "postgresql": tree_cpu_seconds(postmaster) if postmaster else None,
+        "locust": children.ru_utime + children.ru_stime,
+    }
 
 
 def _locust(*, server: Server, run: str, world_file: Path, records: Path, opts) -> None:
@@ -171,7 +204,9 @@ def _locust(*, server: Server, run: str, world_file: Path, records: Path, opts) 
         raise RuntimeError(f"locust exited with {returncode}")
 
 
-def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opts) -> Run:
+def run_once(
+    *, workers: int, database: str, world_file: Path, folder: Path, opts, postmaster: int | None
+) -> Run:
     """One run against a gunicorn of ``workers`` workers on ``database``; then the count check."""
     records = folder / f"records-w{workers}.jsonl"
     records.touch()
@@ -187,8 +222,9 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
     try:
         server.start()
         server.wait_ready(token)
-        load_at_start = os.getloadavg()[0]
+        load_at_start, cpu_at_start = os.getloadavg()[0], _cpu(server, postmaster)
         _locust(server=server, run=f"w{workers}", world_file=world_file, records=records, opts=opts)
+        cpu_at_end = _cpu(server, postmaster)
     finally:
         server.stop()
         log = server.log.read_text(encoding="utf-8", errors="replace").strip()
@@ -203,9 +239,17 @@ def run_once(*, workers: int, database: str, world_file: Path, folder: Path, opt
             figures=check.figures(facts, window_seconds=opts.seconds),
             check=check.count_check(facts),
             load=load,
+            cpu={
+                part: None if seconds is None else seconds - cpu_at_start[part]
+                for part, seconds in cpu_at_end.items()
+            },
         )
     finally:
         _use_database(database)  # closes the connection: the database can be dropped
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _print(run: Run) -> None:
@@ -232,6 +276,13 @@ def _print(run: Run) -> None:
     )
     for name, items in c.problems.items():
         print(f"  {name}: {', '.join(items[:10])}{' …' if len(items) > 10 else ''}")
+    server_cpu = run.cpu_ms_per_request("gunicorn", "postgresql")
+    if server_cpu is not None:
+        python, database = run.cpu_ms_per_request("gunicorn"), run.cpu_ms_per_request("postgresql")
+        print(
+            f"CPU per request: {server_cpu:.1f} ms in the server (gunicorn {python:.1f} ms, PostgreSQL "
+            f"{database:.1f} ms), {run.cpu_ms_per_request('locust'):.1f} ms in locust (its start-up included)"
+        )
     print(f"load average {run.load[0]:.1f} → {run.load[1]:.1f}")
     print("PASSED" if run.passed else "FAILED", flush=True)
 
@@ -248,6 +299,8 @@ def _record(run: Run) -> None:
     )
     results.record(f"{prefix}.sends_per_s", f.sends_per_s, "referrals/s", size=size, better=results.HIGHER)
     results.record(f"{prefix}.server_errors", f.server_errors, "requests", size=size, target=0)
+    if (server_cpu := run.cpu_ms_per_request("gunicorn", "postgresql")) is not None:
+        results.record(f"{prefix}.server_cpu_ms_per_request", server_cpu, "ms", size=size)
     wrong = sum(len(items) for items in run.check.problems.values())
     results.record(f"{prefix}.referrals_lost_or_duplicated", wrong, "referrals", size=size, target=0)
 
@@ -286,12 +339,18 @@ def main(argv: list[str] | None = None) -> int:
         world_file = folder / "world.json"
         prepared.save(world_file)
         _use_database(template)  # no session on the template while it is copied
+        postmaster = _postmaster()
         for workers in opts.workers:
             database = f"{template}_w{workers}"
             _server_sql(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
             created.append(database)
             run = run_once(
-                workers=workers, database=database, world_file=world_file, folder=folder, opts=opts
+                workers=workers,
+                database=database,
+                world_file=world_file,
+                folder=folder,
+                opts=opts,
+                postmaster=postmaster,
             )
             runs.append(run)
             _print(run)
@@ -308,13 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     if len(runs) > 1:
         print(
             "\n| gunicorn workers | requests/s | p50 ms | p95 ms | referrals sent/s | inbox steps/s "
-            "| server errors | count check | load average |"
+            "| server CPU ms/request | server errors | count check | load average |"
         )
         for run in runs:
-            f = run.figures
+            f, server_cpu = run.figures, _number(run.cpu_ms_per_request("gunicorn", "postgresql"))
             print(
                 f"| {run.workers} | {f.requests_per_s:.1f} | {f.p50_ms:,.0f} | {f.p95_ms:,.0f} | "
-                f"{f.sends_per_s:.1f} | {f.steps_per_s:.1f} | {f.server_errors} | "
+                f"{f.sends_per_s:.1f} | {f.steps_per_s:.1f} | {server_cpu} | {f.server_errors} | "
                 f"{'exact' if run.check.ok else 'FAILED'} | {run.load[0]:.1f} to {run.load[1]:.1f} |"
             )
     if opts.json:

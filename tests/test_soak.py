@@ -17,6 +17,7 @@ import pytest
 
 from referrals import services
 from soak.check import count_check, figures, percentile
+from soak.server import parent_of, tree_cpu_seconds
 from tests.referrals.referral_setup import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,3 +207,14 @@ def test_rates_are_taken_over_the_run_time_not_the_clients_finishing_their_step(
     assert (result.requests_in_window, result.requests_per_s) == (10, 1.0)
     assert (result.sends_in_window, result.steps_in_window) == (1, 1)
     assert result.requests == 20
+
+
+def test_cpu_time_is_read_for_a_process_and_its_children_and_unknown_for_no_process():
+    busy = subprocess.run(
+        [sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True, timeout=60
+    )
+    assert busy.returncode == 0
+    own = tree_cpu_seconds(os.getpid())
+    assert own is not None and own > 0  # this process, and the child it waited for
+    assert parent_of(os.getpid()) == os.getppid()
+    assert tree_cpu_seconds(2**22 + 1) is None  # above the largest pid Linux hands out
