@@ -264,7 +264,7 @@ def _print(run: Run) -> None:
     for sample in f.server_error_samples:
         print(f"  server error: {sample}")
     print(
-        f"sends answered {c.sends_answered:,} ({f.sends_per_s:.1f}/s created), "
+        f"sends answered {c.sends_answered:,} ({f.sends_per_s:.1f}/s created; keys {c.sends_by_attempt}), "
         f"refused {c.sends_refused or 0}; "
         f"referrals in the database {c.referrals_in_database:,}: lost {len(c.lost)}, duplicated "
         f"{len(c.duplicated)}, mismatched {len(c.mismatched)}, unconfirmed {len(c.unconfirmed)}, "

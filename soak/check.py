@@ -48,6 +48,9 @@ class CountCheck:
     unconfirmed: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     sends_refused: dict[str, int] = field(default_factory=dict)  # error code → count
+    # keys by how they were sent: first (once), resubmit (again after the answer), double_click
+    # (twice at once), interrupted (the run stopped mid-send)
+    sends_by_attempt: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)  # outcome → count
     steps_refused: dict[str, int] = field(default_factory=dict)
     steps_lost: list[str] = field(default_factory=list)
@@ -85,6 +88,11 @@ def count_check(records: list[dict]) -> CountCheck:
             sends[fact["key"]].append(fact)
     answered = {key: facts for key, facts in sends.items() if any(f["outcome"] in ANSWERED for f in facts)}
     check.sends_answered = len(answered)
+    check.sends_by_attempt = dict(
+        Counter(
+            attempt for attempt, _key in {(f["attempt"], f["key"]) for facts in sends.values() for f in facts}
+        )
+    )
     check.sends_refused = dict(
         Counter(
             f["code"] or str(f["status"])

@@ -117,6 +117,7 @@ def test_the_count_check_passes_when_every_send_and_step_the_clients_saw_is_stor
     assert check.ok, check.problems
     assert (check.sends_answered, check.referrals_in_database) == (2, 2)
     assert check.steps == {"done": 1, "conflict": 1}
+    assert check.sends_by_attempt == {"first": 2}
 
 
 @pytest.mark.django_db
