@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test fuzz lint format schema bench install migrate clean-db pgbouncer
+.PHONY: demo test fuzz lint format schema bench soak install migrate clean-db pgbouncer
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,17 @@ schema: $(STAMP)
 BENCH_REFERRALS ?= 20000
 bench: $(STAMP)
 	BENCH_REFERRALS=$(BENCH_REFERRALS) $(BIN)/python -m benchmarks $(BENCH)
+
+# make soak [SOAK_SECONDS=60] [SOAK_PARTNERS=50] [SOAK_OFFICERS=10] [SOAK_WORKERS="1 2"]: gunicorn on
+# 127.0.0.1 under locust clients, once per worker count, in a throw-away database; no 5xx and the
+# exact count of referrals, or it fails. p95 and rates go to benchmarks/results.json (docs/performance.md).
+SOAK_SECONDS ?= 60
+SOAK_PARTNERS ?= 50
+SOAK_OFFICERS ?= 10
+SOAK_WORKERS ?= 1 2
+soak: $(STAMP)
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_PARTNERS=$(SOAK_PARTNERS) SOAK_OFFICERS=$(SOAK_OFFICERS) \
+		SOAK_WORKERS="$(SOAK_WORKERS)" $(BIN)/python -m soak
 
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
