@@ -207,7 +207,10 @@ def _send(data, rng: random.Random) -> tuple[list[float], list[float]]:
     try:
         body = {"person": str(person.pk), "consent": str(consent.pk), "to_service": str(target.pk)}
         sends = _timed(
-            lambda: api.post("/api/v1/referrals", {**body, "idempotency_key": f"b{next(counter)}"})
+            lambda: api.post(
+                "/api/v1/referrals",
+                {**body, "idempotency_key": f"{_data.BENCH_KEY_PREFIX}send-{next(counter)}"},
+            )
         )
         floor = _timed(lambda: api.get("/api/v1/me"))
         return sends, floor
@@ -235,7 +238,7 @@ def _cascade(data, rng: random.Random, how: str, referrals: int, rounds: int) ->
                 person=person,
                 consent=consent,
                 to_service=targets[n % len(targets)],
-                idempotency_key=f"{how}-{person.pk}-{n}",
+                idempotency_key=f"{_data.BENCH_KEY_PREFIX}{how}-{person.pk}-{n}",
             )
         start = time.perf_counter()
         if how == "withdrawal":
