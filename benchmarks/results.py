@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-RESULTS_FILE = Path(__file__).with_name("results.json")
+RESULTS_FILE = Path(os.environ.get("BENCH_RESULTS_FILE") or Path(__file__).with_name("results.json"))
 LOWER, HIGHER = "lower", "higher"
 
 
