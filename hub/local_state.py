@@ -37,8 +37,35 @@ def embedded_database_url() -> str:
     VAR_DIR.mkdir(mode=0o700, exist_ok=True)
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
     uri = server.get_uri()
-    tune_embedded_database(uri)
+    if tune_embedded_database(uri) and _sole_holder(server):
+        _restart(server)
     return uri
+
+
+def _sole_holder(server) -> bool:
+    """Whether no other living process holds the embedded server (pgserver's list of holders keeps
+    the pids of processes that were killed: those do not count)."""
+    others = [pid for pid in server.global_process_id_list.get() if pid != os.getpid()]
+    return not any(_alive(pid) for pid in others)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _restart(server) -> None:
+    """Restart the embedded server so that settings needing a restart apply now."""
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(
+        ["-w", "-m", "fast", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user
+    )
 
 
 def embedded_settings(memory_bytes: int | None = None, cores: int | None = None) -> dict[str, str]:
@@ -70,10 +97,10 @@ def embedded_settings(memory_bytes: int | None = None, cores: int | None = None)
     }
 
 
-def tune_embedded_database(uri: str) -> None:
+def tune_embedded_database(uri: str) -> bool:
     """Write :func:`embedded_settings` with ALTER SYSTEM where they differ and reload. Every
-    setting but ``shared_buffers`` applies at once; ``shared_buffers`` on the server's next start
-    (the last process holding it stops it: the next ``make demo`` or test run)."""
+    setting but ``shared_buffers`` applies at once; ``shared_buffers`` needs a restart. Returns
+    whether one is pending (the caller restarts the server when nobody else holds it)."""
     import psycopg
 
     wanted = embedded_settings()
@@ -89,6 +116,8 @@ def tune_embedded_database(uri: str) -> None:
                 changed = True
         if changed:
             connection.execute("SELECT pg_reload_conf()")
+        pending = connection.execute("SELECT bool_or(pending_restart) FROM pg_settings").fetchone()[0]
+    return bool(pending)
 
 
 def _in_mb(setting: str, unit: str | None) -> str:
