@@ -232,8 +232,13 @@ class ReferralListing:
                 part = self._visible(Referral.objects.filter(self._one_side(side)))
                 if after is not None:
                     part = part.filter(after.before())
-                parts.append(part.order_by(*ORDER).values("pk")[:stop])
-            queryset = self._annotated(Referral.objects.filter(pk__in=parts[0].union(parts[1], all=True)))
+                parts.append(part.order_by(*ORDER).values_list("pk", "created_at")[:stop])
+            # the merge's ids first, then their rows by primary key: given the merge as a subquery,
+            # PostgreSQL hash-joins it against the whole table rather than looking its rows up
+            merged = parts[0].union(parts[1], all=True).order_by("-created_at", "-pk")[offset:stop]
+            ids = [pk for pk, _created_at in merged]
+            queryset = self._annotated(Referral.objects.filter(pk__in=ids))
+            offset, stop = 0, len(ids)
         if shape is not None:
             queryset = shape(queryset)
         return list(queryset[offset:stop])
