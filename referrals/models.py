@@ -178,7 +178,9 @@ class ReferralCount(models.Model):
     """How many referrals each organisation's group may see, per side, receiving service, status and
     urgency: what list counts add up instead of counting rows.
 
-    Kept by PostgreSQL triggers (migration 0003) in the transaction of every change that moves a
+    Kept by statement-level PostgreSQL triggers (migration 0004,
+    ``referrals/sql/referral_counts_statements.sql``: one set-based upsert per statement, whatever
+    the number of rows) in the transaction of every change that moves a
     count — a group view grant given or taken, a referral's status, urgency or service changed — so
     no code path (bulk updates, cascades, COPY) can leave it behind. Concurrent writers add to
     different ``slot`` rows (by backend, 16 of them) and seldom wait on one another; a count is the
