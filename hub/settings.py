@@ -50,11 +50,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # the job queue in PostgreSQL; its ready() imports every app's tasks.py (docs/operations.md, Jobs)
+    "procrastinate.contrib.django",
     "hub",
     "partners",
     "consent",
     "pathways",
     "referrals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -319,7 +322,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        # one line per task at start-up is noise; the worker's own start, stop and job lines stay
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }
 
 
@@ -345,3 +353,21 @@ FIELD_HMAC_KEY = os.environ.get("FIELD_HMAC_KEY") or local_secret("field_hmac_ke
 PERSON_KEY_CACHE_SECONDS = int(os.environ.get("PERSON_KEY_CACHE_SECONDS", "60"))
 # Days an access / correction / erasure request may stay open when no due date is given.
 DATA_SUBJECT_REQUEST_DUE_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_DUE_DAYS", "30"))
+
+# Jobs (procrastinate, docs/operations.md): deferred in the same transaction as the change that
+# causes them, run by `manage.py run_worker`. Periodic tasks are declared next to their service
+# (each app's tasks.py); their schedules are cron lines.
+ESCALATION_CRON = os.environ.get("ESCALATION_CRON", "*/5 * * * *")
+REMINDERS_CRON = os.environ.get("REMINDERS_CRON", "7 * * * *")  # consent expiry, requests due soon
+RETENTION_CRON = os.environ.get("RETENTION_CRON", "17 3 * * *")
+# A worker that sent no heartbeat for this long is taken for dead and its running jobs are retried.
+JOB_STALLED_AFTER_SECONDS = int(os.environ.get("JOB_STALLED_AFTER_SECONDS", "60"))
+# Days before its due date that the holder of an open data-subject request is reminded (once).
+DATA_SUBJECT_REQUEST_REMINDER_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_REMINDER_DAYS", "5"))
+# Retention, in days: spent or expired sign-in tokens (API tokens, activation links); the access
+# logs (who read a referral's payload or a person's record); finished jobs.
+TOKEN_RETENTION_DAYS = int(os.environ.get("TOKEN_RETENTION_DAYS", "30"))
+ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(2 * 365)))
+JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "14"))
+# Jobs one worker process runs at the same time.
+WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))

@@ -1033,7 +1033,11 @@ class RowWriter:
         ]
         notifications: list[dict] = []
         self._notify(
-            notifications, state, Notification.Kind.NEW_REFERRAL, at, directory.focal_point_of[receiving.id]
+            notifications,
+            state,
+            Notification.Kind.NEW_REFERRAL,
+            at,
+            (directory.focal_point_of[receiving.id].pk, receiving.id),
         )
         for step in plan.steps:
             self._step(step, state, history, grants, events, notifications)
@@ -1132,12 +1136,11 @@ class RowWriter:
                 del grants[key]
         kind = services.NOTIFICATION_FOR.get(transition.action)
         if kind and transition.notify:
+            receiving, sending = state["to_organisation_id"], state["from_organisation_id"]
             found = {
-                transitions.RECEIVING_FOCAL_POINT: self.directory.focal_point_of[
-                    state["to_organisation_id"]
-                ].pk,
-                transitions.ASSIGNEE: state["assigned_to_id"],
-                transitions.REFERRER: state["from_user_id"],
+                transitions.RECEIVING_FOCAL_POINT: (self.directory.focal_point_of[receiving].pk, receiving),
+                transitions.ASSIGNEE: (state["assigned_to_id"], receiving),
+                transitions.REFERRER: (state["from_user_id"], sending),
             }
             self._notify(notifications, state, kind, at, *(found[name] for name in transition.notify))
 
@@ -1157,18 +1160,28 @@ class RowWriter:
             "at": at,
         }
 
-    def _notify(self, notifications: list, state, kind, at, *recipients) -> None:
-        for recipient in dict.fromkeys(getattr(r, "pk", r) for r in recipients if r is not None):
+    def _notify(self, notifications: list, state, kind, at, *recipients, reason_code: str = "") -> None:
+        """``recipients``: (user id, the organisation they are told as a member of) pairs."""
+        told: dict = {}
+        for user_id, organisation_id in recipients:
+            if user_id is not None:
+                told.setdefault(user_id, organisation_id)
+        for recipient, organisation_id in told.items():
             notifications.append(
                 {
                     "id": self._id(),
                     "recipient_id": recipient,
+                    "organisation_id": organisation_id,
                     "kind": kind,
                     "referral_id": state["id"],
+                    "subject_id": None,
                     "reference": state["reference"],
+                    "reason_code": reason_code,
                     "link": f"/api/v1/referrals/{state['id']}",
+                    "urgent": state["urgency"] == Referral.Urgency.EMERGENCY,
                     "created_at": at,
                     "sent_at": None,
+                    "read_at": None,
                 }
             )
 

@@ -35,6 +35,7 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from referrals.outbox import outbox_write
 from referrals.selectors import facts_for, permission_id, referral_get_visible, referral_list
 
 S = Referral.Status
@@ -82,20 +83,25 @@ def _focal_point_of(organisation_id):
     return membership.user if membership else None
 
 
-def _notice(referral: Referral, kind: str, user_id) -> Notification:
-    """An outbox row: a reference, the kind of event and a link, never a value of the person."""
+def _notice(referral: Referral, kind: str, user_id, organisation_id, reason_code: str = "") -> Notification:
+    """An outbox row: a reference, the kind of event, a code and a link, never a value of the person.
+    An emergency referral (every PSEA report is one) is urgent: quiet hours do not hold it back."""
     return Notification(
         recipient_id=user_id,
+        organisation_id=organisation_id,
         kind=kind,
         referral=referral,
         reference=referral.reference,
+        reason_code=reason_code,
         link=referral_link(referral),
+        urgent=referral.urgency == Referral.Urgency.EMERGENCY,
     )
 
 
 def _notify(referral: Referral, kind: str, *recipients) -> None:
+    """Tell members of the receiving organisation (a new referral)."""
     user_ids = dict.fromkeys(user.pk for user in recipients if user is not None)
-    Notification.objects.bulk_create(_notice(referral, kind, user_id) for user_id in user_ids)
+    outbox_write(_notice(referral, kind, user_id, referral.to_organisation_id) for user_id in user_ids)
 
 
 def _clean_note(note, field: str = "note") -> str:
@@ -778,6 +784,13 @@ def payload_read(*, user, referrals: Iterable[Referral], api: str) -> None:
         AccessLog.objects.bulk_create(rows)
 
 
+@transaction.atomic
+def access_log_purge(*, before) -> int:
+    """Retention: forget reads of referral payloads logged before ``before`` (ACCESS_LOG_RETENTION_DAYS)."""
+    deleted, _ = AccessLog.objects.filter(at__lt=before).delete()
+    return deleted
+
+
 # The consent cascade -----------------------------------------------------------------------
 
 
@@ -853,7 +866,7 @@ def _event_row(
     )
 
 
-def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> None:
+def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reason_code: str = "") -> None:
     """The notices of a cascade in one insert: the focal points looked up once for all."""
     organisation_ids = {referral.to_organisation_id for referral in referrals}
     focal_points = {
@@ -864,14 +877,22 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> No
     }
     rows = []
     for referral in referrals:
+        # who is told, and as a member of which side
         recipients = {
-            transitions.RECEIVING_FOCAL_POINT: focal_points.get(referral.to_organisation_id),
-            transitions.ASSIGNEE: referral.assigned_to_id,
-            transitions.REFERRER: referral.from_user_id,
+            transitions.RECEIVING_FOCAL_POINT: (
+                focal_points.get(referral.to_organisation_id),
+                referral.to_organisation_id,
+            ),
+            transitions.ASSIGNEE: (referral.assigned_to_id, referral.to_organisation_id),
+            transitions.REFERRER: (referral.from_user_id, referral.from_organisation_id),
         }
-        for user_id in dict.fromkeys(recipients[name] for name in who if recipients[name] is not None):
-            rows.append(_notice(referral, kind, user_id))
-    Notification.objects.bulk_create(rows)
+        told = {}
+        for name in who:
+            user_id, organisation_id = recipients[name]
+            if user_id is not None:
+                told.setdefault(user_id, organisation_id)
+        rows += [_notice(referral, kind, user_id, org_id, reason_code) for user_id, org_id in told.items()]
+    outbox_write(rows)
 
 
 def on_consent_withdrawn(*, record, lineage, actor) -> None:
