@@ -261,8 +261,11 @@ HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 102
 # Accounts (docs/operations.md): a new account gets an unusable password and a one-time link, mailed
 # to its owner, to choose one. ACCOUNT_ACTIVATION_URL is the page that takes the token (the fragment
 # keeps it out of server logs and Referer headers); by default the API endpoint's browsable form.
+# SITE_URL: where people reach this deployment; links in notifications start with it (`make demo`
+# sets it from its port).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ACCOUNT_ACTIVATION_URL = os.environ.get(
-    "ACCOUNT_ACTIVATION_URL", "http://127.0.0.1:8000/api/v1/auth/activate#token={token}"
+    "ACCOUNT_ACTIVATION_URL", SITE_URL + "/api/v1/auth/activate#token={token}"
 )
 ACCOUNT_ACTIVATION_TTL_HOURS = int(os.environ.get("ACCOUNT_ACTIVATION_TTL_HOURS", "72"))
 # Mail: SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
