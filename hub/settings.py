@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
         "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
         "AccessLogApiEnum": "referrals.models.AccessLog.Api",
         "InformationGivenChannelEnum": "referrals.models.InformationGiven.Channel",
+        "NotificationKindEnum": "referrals.models.Notification.Kind",
     },
 }
 
@@ -374,3 +375,20 @@ ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(
 JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "14"))
 # Jobs one worker process runs at the same time.
 WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))
+
+# Notifications (docs/operations.md, Notifications): e-mail through EMAIL_BACKEND above; SMS through
+# SMS_BACKEND, a gateway class: notifications.sms.FileSmsGateway (demo: one JSON line per message in
+# SMS_FILE_PATH), notifications.sms.ConsoleSmsGateway, notifications.sms.TwilioSmsGateway (Twilio's
+# REST API: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM). Empty: no SMS is sent (production
+# default until a gateway is configured).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.FileSmsGateway" if DEBUG else "")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+SMS_TIMEOUT_SECONDS = int(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATION_MESSAGE_ID_DOMAIN", "referral-hub.invalid")
+# A failing delivery is retried with exponential backoff (4 s, 8 s, 16 s, … doubling: 12 attempts span
+# about two and a half hours); then its job is failed and listed for an operator.
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "12"))

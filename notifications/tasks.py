@@ -5,12 +5,27 @@ themselves; with several workers each tick is deferred once (procrastinate recor
 """
 
 from django.conf import settings
-from procrastinate import JobContext
+from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 
 from common.jobs import db_job
 from notifications import reminders
-from notifications.jobs import jobs_retry_stalled
+from notifications.jobs import DELIVER, deliveries_defer, jobs_retry_stalled
+from notifications.services import notification_deliver
+
+
+@app.task(
+    name=DELIVER,
+    queue="notifications",
+    retry=RetryStrategy(max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS, exponential_wait=2),
+)
+@db_job
+def deliver(notification_id: str) -> None:
+    """Push one notice on the channels its recipient chose; a channel held back by quiet hours is
+    tried again when they end (a new job, scheduled then)."""
+    held_until = notification_deliver(notification_id=notification_id)
+    if held_until is not None:
+        deliveries_defer([notification_id], schedule_at=held_until)
 
 
 @app.periodic(cron=settings.REMINDERS_CRON)

@@ -41,13 +41,6 @@ from referrals.selectors import facts_for, permission_id, referral_get_visible, 
 S = Referral.Status
 DEFAULT_RESPONSE_HOURS = {"emergency": 24, "urgent": 72, "normal": 14 * 24}
 PSEA = "psea"
-NOTIFICATION_FOR = {
-    "withdraw": Notification.Kind.REFERRAL_WITHDRAWN,
-    "consent_withdrawn": Notification.Kind.REFERRAL_WITHDRAWN,
-    "decline": Notification.Kind.REFERRAL_DECLINED,
-    "complete": Notification.Kind.OUTCOME_RECORDED,
-    "escalate": Notification.Kind.REFERRAL_ESCALATED,
-}
 NOTE_MAX_LENGTH = 4000
 
 
@@ -226,13 +219,12 @@ def _revoke_receiving_respond(referrals: Iterable[Referral]) -> None:
     ).delete()
 
 
-def _carry_out(transition: transitions.Transition, referral: Referral) -> None:
+def _carry_out(transition: transitions.Transition, referral: Referral, reason_code: str = "") -> None:
     """The grant changes and notifications the table names for this transition."""
     if transitions.REVOKE_RECEIVING_RESPOND in transition.grants:
         _revoke_receiving_respond([referral])
-    kind = NOTIFICATION_FOR.get(transition.action)
-    if kind and transition.notify:
-        _notify_many([referral], kind, transition.notify)
+    if transition.notice and transition.notify:
+        _notify_many([referral], transition.notice, transition.notify, reason_code)
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -379,7 +371,7 @@ def _create_referral(
     save_with_history(referral, actor, validate=False)
     _grant(referral, receivers=receivers, senders=senders)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
-    _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
+    _notify(referral, transitions.NEW_REFERRAL_NOTICE, _focal_point_of(receiving.id))
     return referral
 
 
@@ -614,7 +606,7 @@ def referral_transition(
         reason_code=reason_code or outcome,
         note=note,
     )
-    _carry_out(transition, referral)
+    _carry_out(transition, referral, reason_code or outcome)
     return referral
 
 
@@ -846,7 +838,7 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
     ids = [referral.pk for referral in referrals]
     # free-text notes on events may name the person too
     ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
-    _notify_many(referrals, NOTIFICATION_FOR[cascade.action], cascade.notify)
+    _notify_many(referrals, cascade.notice, cascade.notify)
     _revoke_receiving_respond(referrals)
 
 
@@ -888,11 +880,38 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reaso
         }
         told = {}
         for name in who:
+            if name == transitions.EARLIER_REFERRERS:
+                continue
             user_id, organisation_id = recipients[name]
             if user_id is not None:
                 told.setdefault(user_id, organisation_id)
         rows += [_notice(referral, kind, user_id, org_id, reason_code) for user_id, org_id in told.items()]
+        if transitions.EARLIER_REFERRERS in who:
+            rows += _notices_up_the_chain(referral, reason_code, already=set(told))
     outbox_write(rows)
+
+
+def _notices_up_the_chain(referral: Referral, reason_code: str, *, already: set) -> list[Notification]:
+    """The referrer of each referral this one was referred onward from, told on their own
+    referral (its reference and link): they never learn the onward referral itself."""
+    rows, parent_id = [], referral.parent_id
+    while parent_id is not None:
+        parent = Referral.objects.only(
+            "id", "reference", "urgency", "from_user_id", "from_organisation_id", "parent_id"
+        ).get(pk=parent_id)
+        if parent.from_user_id not in already:
+            already.add(parent.from_user_id)
+            rows.append(
+                _notice(
+                    parent,
+                    transitions.ONWARD_NOTICE,
+                    parent.from_user_id,
+                    parent.from_organisation_id,
+                    reason_code,
+                )
+            )
+        parent_id = parent.parent_id
+    return rows
 
 
 def on_consent_withdrawn(*, record, lineage, actor) -> None:
