@@ -73,12 +73,17 @@ def sms(tmp_path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-@pytest.fixture
-def clean_queue(transactional_db):
-    # the job tables are not Django's to flush between tests
-    yield
+def _empty_queue() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_workers")
+
+
+@pytest.fixture
+def clean_queue(transactional_db):
+    # the job tables are not Django's to flush between tests: other committed tests leave jobs
+    _empty_queue()
+    yield
+    _empty_queue()
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_the_retry_delivers_once(tmp_path, clean_queue):
@@ -88,7 +93,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_retry_delivers_once(
     )
     referral = world.send()
     notice = Notification.objects.get(referral=referral)
-    (job,) = ProcrastinateJob.objects.filter(task_name="notifications.deliver")
+    (job,) = ProcrastinateJob.objects.filter(
+        task_name="notifications.deliver", args__notification_id=str(notice.pk)
+    )
 
     first = worker(tmp_path, block=True)
     try:
