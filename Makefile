@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# make demo [PORT=8123]: migrate, load the demo, then serve it with a job worker until Ctrl-C (hub/demo.py)
+PORT ?= 8000
 demo: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py load_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python -m hub.demo --port $(PORT)
 
 test: $(STAMP) pgbouncer
 	$(BIN)/python -m pytest

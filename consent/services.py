@@ -746,6 +746,13 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     return person
 
 
+@transaction.atomic
+def person_read_log_purge(*, before) -> int:
+    """Retention: forget reads of persons' data logged before ``before`` (ACCESS_LOG_RETENTION_DAYS)."""
+    deleted, _ = PersonReadLog.objects.filter(at__lt=before).delete()
+    return deleted
+
+
 def personal_data_read(*, user, person_ids, what: str, api: str) -> None:
     """Log that ``user`` read these persons' data (``what``: person, consent or request): one bulk
     insert for the whole request; a person shown twice is one row."""

@@ -23,6 +23,22 @@ def local_secret(name: str, factory=lambda: secrets.token_urlsafe(50)) -> str:
     return path.read_text().strip()
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver lists the processes holding the server in ``.handle_pids.json`` and stops it when
+    the last of them exits. A process killed before its exit handlers ran stays listed, and the
+    server would then never stop: drop the pids of processes that are gone before joining."""
+    path = pgdata / ".handle_pids.json"
+    if not path.exists():
+        return
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import DiskList
+
+    with PostgresServer._lock:  # the lock pgserver itself takes around the list
+        handles = DiskList(path)
+        handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
+
+
 def embedded_database_url() -> str:
     """Start (or join) the private PostgreSQL kept in ``var/pgdata`` and return its socket URL.
 
@@ -35,6 +51,7 @@ def embedded_database_url() -> str:
     import pgserver
 
     VAR_DIR.mkdir(mode=0o700, exist_ok=True)
+    _forget_dead_handles(VAR_DIR / "pgdata")
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
     uri = server.get_uri()
     if tune_embedded_database(uri) and _sole_holder(server):
@@ -127,3 +144,21 @@ def _in_mb(setting: str, unit: str | None) -> str:
     if unit == "kB":
         return str(int(setting) // 1024)
     return setting
+
+
+def hold_embedded_database() -> None:
+    """``python -m hub.local_state``: start the embedded server, print its URL, and keep it until
+    standard input closes (or SIGTERM); then stop it, unless another process still holds it.
+    ``make demo`` (``hub.demo``) starts this in a session of its own, so that the terminal's Ctrl-C
+    reaches the web server and the worker first and the database stops last."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # exit handlers run: pgserver stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print(embedded_database_url(), flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    hold_embedded_database()

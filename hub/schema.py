@@ -3,16 +3,20 @@
 import graphene
 
 from hub.graphql_node import NodeQueries
+from notifications.schema import NotificationMutations, NotificationQueries
 from partners.schema import PartnerQueries
 from pathways.schema import PathwayQueries
 from referrals.schema import ReferralMutations, ReferralQueries
 
 
-class Query(PartnerQueries, PathwayQueries, ReferralQueries, NodeQueries, graphene.ObjectType):
+# NotificationQueries first: its ``viewer`` (with the unread count) replaces the partners' one
+class Query(
+    NotificationQueries, PartnerQueries, PathwayQueries, ReferralQueries, NodeQueries, graphene.ObjectType
+):
     pass
 
 
-class Mutation(ReferralMutations, graphene.ObjectType):
+class Mutation(ReferralMutations, NotificationMutations, graphene.ObjectType):
     pass
 
 

@@ -50,11 +50,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # the job queue in PostgreSQL; its ready() imports every app's tasks.py (docs/operations.md, Jobs)
+    "procrastinate.contrib.django",
     "hub",
     "partners",
     "consent",
     "pathways",
     "referrals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +274,7 @@ SPECTACULAR_SETTINGS = {
         "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
         "AccessLogApiEnum": "referrals.models.AccessLog.Api",
         "InformationGivenChannelEnum": "referrals.models.InformationGiven.Channel",
+        "NotificationKindEnum": "referrals.models.Notification.Kind",
     },
 }
 
@@ -299,8 +303,11 @@ HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 102
 # Accounts (docs/operations.md): a new account gets an unusable password and a one-time link, mailed
 # to its owner, to choose one. ACCOUNT_ACTIVATION_URL is the page that takes the token (the fragment
 # keeps it out of server logs and Referer headers); by default the API endpoint's browsable form.
+# SITE_URL: where people reach this deployment; links in notifications start with it (`make demo`
+# sets it from its port).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ACCOUNT_ACTIVATION_URL = os.environ.get(
-    "ACCOUNT_ACTIVATION_URL", "http://127.0.0.1:8000/api/v1/auth/activate#token={token}"
+    "ACCOUNT_ACTIVATION_URL", SITE_URL + "/api/v1/auth/activate#token={token}"
 )
 ACCOUNT_ACTIVATION_TTL_HOURS = int(os.environ.get("ACCOUNT_ACTIVATION_TTL_HOURS", "72"))
 # Mail: SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
@@ -360,7 +367,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        # one line per task at start-up is noise; the worker's own start, stop and job lines stay
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }
 
 
@@ -386,3 +398,38 @@ FIELD_HMAC_KEY = os.environ.get("FIELD_HMAC_KEY") or local_secret("field_hmac_ke
 PERSON_KEY_CACHE_SECONDS = int(os.environ.get("PERSON_KEY_CACHE_SECONDS", "60"))
 # Days an access / correction / erasure request may stay open when no due date is given.
 DATA_SUBJECT_REQUEST_DUE_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_DUE_DAYS", "30"))
+
+# Jobs (procrastinate, docs/operations.md): deferred in the same transaction as the change that
+# causes them, run by `manage.py run_worker`. Periodic tasks are declared next to their service
+# (each app's tasks.py); their schedules are cron lines.
+ESCALATION_CRON = os.environ.get("ESCALATION_CRON", "*/5 * * * *")
+REMINDERS_CRON = os.environ.get("REMINDERS_CRON", "7 * * * *")  # consent expiry, requests due soon
+RETENTION_CRON = os.environ.get("RETENTION_CRON", "17 3 * * *")
+# A worker that sent no heartbeat for this long is taken for dead and its running jobs are retried.
+JOB_STALLED_AFTER_SECONDS = int(os.environ.get("JOB_STALLED_AFTER_SECONDS", "60"))
+# Days before its due date that the holder of an open data-subject request is reminded (once).
+DATA_SUBJECT_REQUEST_REMINDER_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_REMINDER_DAYS", "5"))
+# Retention, in days: spent or expired sign-in tokens (API tokens, activation links); the access
+# logs (who read a referral's payload or a person's record); finished jobs.
+TOKEN_RETENTION_DAYS = int(os.environ.get("TOKEN_RETENTION_DAYS", "30"))
+ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(2 * 365)))
+JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "14"))
+# Jobs one worker process runs at the same time.
+WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))
+
+# Notifications (docs/operations.md, Notifications): e-mail through EMAIL_BACKEND above; SMS through
+# SMS_BACKEND, a gateway class: notifications.sms.FileSmsGateway (demo: one JSON line per message in
+# SMS_FILE_PATH), notifications.sms.ConsoleSmsGateway, notifications.sms.TwilioSmsGateway (Twilio's
+# REST API: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM). Empty: no SMS is sent (production
+# default until a gateway is configured).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.FileSmsGateway" if DEBUG else "")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+SMS_TIMEOUT_SECONDS = int(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATION_MESSAGE_ID_DOMAIN", "referral-hub.invalid")
+# A failing delivery is retried with exponential backoff (4 s, 8 s, 16 s, … doubling: 12 attempts span
+# about two and a half hours); then its job is failed and listed for an operator.
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "12"))

@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 
 from hub.auth import ActivateView, LoginView, LogoutAllView, LogoutView, TotpConfirmView, TotpSetupView
 from hub.graphql_view import HubGraphQLView
-from partners.api import MeView
+from notifications.api import MeView
 
 ROOT_LINKS = ("v1", "login", "schema", "docs", "graphql")
 
@@ -71,6 +71,7 @@ api_v1 = [
     path("", include("consent.urls")),
     path("", include("pathways.urls")),
     path("", include("referrals.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -269,6 +270,20 @@ def _credentials_revoke(user) -> None:
         if session.get_decoded().get(SESSION_KEY) == user_id
     ]
     Session.objects.filter(session_key__in=keys).delete()
+
+
+@transaction.atomic
+def credentials_purge(*, before) -> int:
+    """Retention: delete sign-in credentials that can no longer be used and ended before ``before``
+    (TOKEN_RETENTION_DAYS): expired API tokens, spent or expired activation links, expired sessions.
+    Nothing usable is touched: a live token, link or session stays whatever its age."""
+    now = timezone.now()
+    tokens, _ = AuthToken.objects.filter(expiry__lt=min(before, now)).delete()
+    links, _ = ActivationToken.objects.filter(
+        Q(used_at__lt=before) | Q(used_at__isnull=True, expires_at__lt=min(before, now))
+    ).delete()
+    sessions, _ = Session.objects.filter(expire_date__lt=min(before, now)).delete()
+    return tokens + links + sessions
 
 
 @transaction.atomic

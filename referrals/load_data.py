@@ -10,7 +10,7 @@ while the next chunk is planned. The access log stays empty: nobody has read any
 
 The rules are not copied here: the rows come from the tables and helpers the services use
 (``transitions.STATE_CHANGES``, ``services._confinement``, ``disclosure_for``,
-``services._payload_snapshot``, ``services._response_due``, ``services.NOTIFICATION_FOR``, and
+``services._payload_snapshot``, ``services._response_due``, ``the table's ``notice``, and
 each encrypted field's own ``get_prep_value``, so the ciphertext is real).
 ``tests/referrals/test_load_data.py`` proves that a generated referral equals one sent and moved
 through the services, row by row.
@@ -1033,7 +1033,11 @@ class RowWriter:
         ]
         notifications: list[dict] = []
         self._notify(
-            notifications, state, Notification.Kind.NEW_REFERRAL, at, directory.focal_point_of[receiving.id]
+            notifications,
+            state,
+            Notification.Kind.NEW_REFERRAL,
+            at,
+            (directory.focal_point_of[receiving.id].pk, receiving.id),
         )
         for step in plan.steps:
             self._step(step, state, history, grants, events, notifications)
@@ -1115,9 +1119,9 @@ class RowWriter:
                 note=note,
             )
         )
-        self._carry_out(transition, state, grants, notifications, at)
+        self._carry_out(transition, state, grants, notifications, at, step.reason_code or step.outcome)
 
-    def _carry_out(self, transition, state, grants, notifications, at) -> None:
+    def _carry_out(self, transition, state, grants, notifications, at, reason_code: str = "") -> None:
         """services._carry_out: the grant changes and notifications the table names."""
         if transitions.REVOKE_RECEIVING_RESPOND in transition.grants:
             to_organisation = state["to_organisation_id"]
@@ -1130,16 +1134,16 @@ class RowWriter:
                 and ((key[0] == "group" and key[1] == group_id) or (key[0] == "user" and key[1] in members))
             ]:
                 del grants[key]
-        kind = services.NOTIFICATION_FOR.get(transition.action)
+        kind = transition.notice
         if kind and transition.notify:
+            receiving, sending = state["to_organisation_id"], state["from_organisation_id"]
             found = {
-                transitions.RECEIVING_FOCAL_POINT: self.directory.focal_point_of[
-                    state["to_organisation_id"]
-                ].pk,
-                transitions.ASSIGNEE: state["assigned_to_id"],
-                transitions.REFERRER: state["from_user_id"],
+                transitions.RECEIVING_FOCAL_POINT: (self.directory.focal_point_of[receiving].pk, receiving),
+                transitions.ASSIGNEE: (state["assigned_to_id"], receiving),
+                transitions.REFERRER: (state["from_user_id"], sending),
             }
-            self._notify(notifications, state, kind, at, *(found[name] for name in transition.notify))
+            told = (found[name] for name in transition.notify if name in found)  # no onward referrals here
+            self._notify(notifications, state, kind, at, *told, reason_code=reason_code or "")
 
     def _event(
         self, state, kind, at, *, actor=None, organisation_id=None, from_status="", reason_code="", note=""
@@ -1157,18 +1161,28 @@ class RowWriter:
             "at": at,
         }
 
-    def _notify(self, notifications: list, state, kind, at, *recipients) -> None:
-        for recipient in dict.fromkeys(getattr(r, "pk", r) for r in recipients if r is not None):
+    def _notify(self, notifications: list, state, kind, at, *recipients, reason_code: str = "") -> None:
+        """``recipients``: (user id, the organisation they are told as a member of) pairs."""
+        told: dict = {}
+        for user_id, organisation_id in recipients:
+            if user_id is not None:
+                told.setdefault(user_id, organisation_id)
+        for recipient, organisation_id in told.items():
             notifications.append(
                 {
                     "id": self._id(),
                     "recipient_id": recipient,
+                    "organisation_id": organisation_id,
                     "kind": kind,
                     "referral_id": state["id"],
+                    "subject_id": None,
                     "reference": state["reference"],
+                    "reason_code": reason_code,
                     "link": f"/api/v1/referrals/{state['id']}",
+                    "urgent": state["urgency"] == Referral.Urgency.EMERGENCY,
                     "created_at": at,
                     "sent_at": None,
+                    "read_at": None,
                 }
             )
 

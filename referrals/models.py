@@ -287,29 +287,65 @@ class AccessLog(models.Model):
 
 
 class Notification(models.Model):
-    """The outbox: messages waiting for a delivery channel. Never personal data — a reference and a link."""
+    """The outbox and the in-app inbox: one message to one user. Never personal data — a reference,
+    the kind of event, a reason or outcome code and a link behind authentication. The notifications
+    app delivers it on the channels its recipient chose (e-mail, SMS) and lists it in both APIs."""
 
     class Kind(models.TextChoices):
         NEW_REFERRAL = "new_referral", "New referral"
-        REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
-        REFERRAL_ESCALATED = "referral_escalated", "Referral overdue"
-        OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
+        REFERRAL_ACKNOWLEDGED = "referral_acknowledged", "Referral acknowledged"
+        REFERRAL_ACCEPTED = "referral_accepted", "Referral accepted"
         REFERRAL_DECLINED = "referral_declined", "Referral declined"
+        OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
+        ONWARD_OUTCOME_RECORDED = "onward_outcome_recorded", "Outcome recorded on an onward referral"
+        REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn: delete your copy"
+        REFERRAL_ESCALATED = "referral_escalated", "Referral overdue"
+        CONSENT_EXPIRED = "consent_expired", "Consent expired"
+        REQUEST_DUE_SOON = "request_due_soon", "Data-subject request due soon"
+
+    # Reminders about a record (not a referral's events): each is sent to a recipient once.
+    ONCE_KINDS = (Kind.CONSENT_EXPIRED, Kind.REQUEST_DUE_SOON)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # The organisation the recipient was told as a member of: the in-app inbox lists a notice only
+    # while they are an active member there.
+    organisation = models.ForeignKey(
+        "partners.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, null=True, related_name="+")
+    # The record a reminder is about (a consent record, a data-subject request), for "once".
+    subject_id = models.UUIDField(null=True, blank=True)
     reference = models.CharField(max_length=16)
+    # A code from a closed list (a decline reason, an outcome), never free text.
+    reason_code = models.CharField(max_length=32, blank=True, default="")
     link = models.CharField(max_length=200)
+    urgent = models.BooleanField(
+        default=False, help_text="Emergency or PSEA: delivered at once, even in the recipient's quiet hours"
+    )
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When every chosen channel was done")
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
         indexes = [
             models.Index(
                 fields=["created_at"], name="notification_unsent_idx", condition=Q(sent_at__isnull=True)
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["recipient"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
+            models.Index(fields=["kind", "subject_id"], name="notification_subject_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_id"],
+                condition=Q(kind__in=["consent_expired", "request_due_soon"]),
+                name="notification_reminder_once",
             )
         ]
 

@@ -35,18 +35,12 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from referrals.outbox import outbox_write
 from referrals.selectors import facts_for, permission_id, referral_get_visible, referral_list
 
 S = Referral.Status
 DEFAULT_RESPONSE_HOURS = {"emergency": 24, "urgent": 72, "normal": 14 * 24}
 PSEA = "psea"
-NOTIFICATION_FOR = {
-    "withdraw": Notification.Kind.REFERRAL_WITHDRAWN,
-    "consent_withdrawn": Notification.Kind.REFERRAL_WITHDRAWN,
-    "decline": Notification.Kind.REFERRAL_DECLINED,
-    "complete": Notification.Kind.OUTCOME_RECORDED,
-    "escalate": Notification.Kind.REFERRAL_ESCALATED,
-}
 NOTE_MAX_LENGTH = 4000
 
 
@@ -82,20 +76,25 @@ def _focal_point_of(organisation_id):
     return membership.user if membership else None
 
 
-def _notice(referral: Referral, kind: str, user_id) -> Notification:
-    """An outbox row: a reference, the kind of event and a link, never a value of the person."""
+def _notice(referral: Referral, kind: str, user_id, organisation_id, reason_code: str = "") -> Notification:
+    """An outbox row: a reference, the kind of event, a code and a link, never a value of the person.
+    An emergency referral (every PSEA report is one) is urgent: quiet hours do not hold it back."""
     return Notification(
         recipient_id=user_id,
+        organisation_id=organisation_id,
         kind=kind,
         referral=referral,
         reference=referral.reference,
+        reason_code=reason_code,
         link=referral_link(referral),
+        urgent=referral.urgency == Referral.Urgency.EMERGENCY,
     )
 
 
 def _notify(referral: Referral, kind: str, *recipients) -> None:
+    """Tell members of the receiving organisation (a new referral)."""
     user_ids = dict.fromkeys(user.pk for user in recipients if user is not None)
-    Notification.objects.bulk_create(_notice(referral, kind, user_id) for user_id in user_ids)
+    outbox_write(_notice(referral, kind, user_id, referral.to_organisation_id) for user_id in user_ids)
 
 
 def _clean_note(note, field: str = "note") -> str:
@@ -220,13 +219,12 @@ def _revoke_receiving_respond(referrals: Iterable[Referral]) -> None:
     ).delete()
 
 
-def _carry_out(transition: transitions.Transition, referral: Referral) -> None:
+def _carry_out(transition: transitions.Transition, referral: Referral, reason_code: str = "") -> None:
     """The grant changes and notifications the table names for this transition."""
     if transitions.REVOKE_RECEIVING_RESPOND in transition.grants:
         _revoke_receiving_respond([referral])
-    kind = NOTIFICATION_FOR.get(transition.action)
-    if kind and transition.notify:
-        _notify_many([referral], kind, transition.notify)
+    if transition.notice and transition.notify:
+        _notify_many([referral], transition.notice, transition.notify, reason_code)
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -373,7 +371,7 @@ def _create_referral(
     save_with_history(referral, actor, validate=False)
     _grant(referral, receivers=receivers, senders=senders)
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
-    _notify(referral, Notification.Kind.NEW_REFERRAL, _focal_point_of(receiving.id))
+    _notify(referral, transitions.NEW_REFERRAL_NOTICE, _focal_point_of(receiving.id))
     return referral
 
 
@@ -608,7 +606,7 @@ def referral_transition(
         reason_code=reason_code or outcome,
         note=note,
     )
-    _carry_out(transition, referral)
+    _carry_out(transition, referral, reason_code or outcome)
     return referral
 
 
@@ -778,6 +776,13 @@ def payload_read(*, user, referrals: Iterable[Referral], api: str) -> None:
         AccessLog.objects.bulk_create(rows)
 
 
+@transaction.atomic
+def access_log_purge(*, before) -> int:
+    """Retention: forget reads of referral payloads logged before ``before`` (ACCESS_LOG_RETENTION_DAYS)."""
+    deleted, _ = AccessLog.objects.filter(at__lt=before).delete()
+    return deleted
+
+
 # The consent cascade -----------------------------------------------------------------------
 
 
@@ -833,7 +838,7 @@ def _erase_and_withdraw(referrals: list[Referral], *, actor, kind: str) -> None:
     ids = [referral.pk for referral in referrals]
     # free-text notes on events may name the person too
     ReferralEvent.objects.filter(referral_id__in=ids, note__isnull=False).update(note=None)
-    _notify_many(referrals, NOTIFICATION_FOR[cascade.action], cascade.notify)
+    _notify_many(referrals, cascade.notice, cascade.notify)
     _revoke_receiving_respond(referrals)
 
 
@@ -853,7 +858,7 @@ def _event_row(
     )
 
 
-def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> None:
+def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reason_code: str = "") -> None:
     """The notices of a cascade in one insert: the focal points looked up once for all."""
     organisation_ids = {referral.to_organisation_id for referral in referrals}
     focal_points = {
@@ -864,14 +869,49 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str]) -> No
     }
     rows = []
     for referral in referrals:
+        # who is told, and as a member of which side
         recipients = {
-            transitions.RECEIVING_FOCAL_POINT: focal_points.get(referral.to_organisation_id),
-            transitions.ASSIGNEE: referral.assigned_to_id,
-            transitions.REFERRER: referral.from_user_id,
+            transitions.RECEIVING_FOCAL_POINT: (
+                focal_points.get(referral.to_organisation_id),
+                referral.to_organisation_id,
+            ),
+            transitions.ASSIGNEE: (referral.assigned_to_id, referral.to_organisation_id),
+            transitions.REFERRER: (referral.from_user_id, referral.from_organisation_id),
         }
-        for user_id in dict.fromkeys(recipients[name] for name in who if recipients[name] is not None):
-            rows.append(_notice(referral, kind, user_id))
-    Notification.objects.bulk_create(rows)
+        told = {}
+        for name in who:
+            if name == transitions.EARLIER_REFERRERS:
+                continue
+            user_id, organisation_id = recipients[name]
+            if user_id is not None:
+                told.setdefault(user_id, organisation_id)
+        rows += [_notice(referral, kind, user_id, org_id, reason_code) for user_id, org_id in told.items()]
+        if transitions.EARLIER_REFERRERS in who:
+            rows += _notices_up_the_chain(referral, reason_code, already=set(told))
+    outbox_write(rows)
+
+
+def _notices_up_the_chain(referral: Referral, reason_code: str, *, already: set) -> list[Notification]:
+    """The referrer of each referral this one was referred onward from, told on their own
+    referral (its reference and link): they never learn the onward referral itself."""
+    rows, parent_id = [], referral.parent_id
+    while parent_id is not None:
+        parent = Referral.objects.only(
+            "id", "reference", "urgency", "from_user_id", "from_organisation_id", "parent_id"
+        ).get(pk=parent_id)
+        if parent.from_user_id not in already:
+            already.add(parent.from_user_id)
+            rows.append(
+                _notice(
+                    parent,
+                    transitions.ONWARD_NOTICE,
+                    parent.from_user_id,
+                    parent.from_organisation_id,
+                    reason_code,
+                )
+            )
+        parent_id = parent.parent_id
+    return rows
 
 
 def on_consent_withdrawn(*, record, lineage, actor) -> None:

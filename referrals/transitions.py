@@ -32,6 +32,14 @@ VIEW, RESPOND, MANAGE = "view_referral", "respond_referral", "manage_referral"
 RECEIVING_FOCAL_POINT = "receiving_focal_point"
 ASSIGNEE = "assignee"
 REFERRER = "referrer"
+# the referrers of the referrals this one was referred onward from (parent, grandparent, …): each is
+# told on their own referral, with ONWARD_NOTICE, and never learns the onward referral itself
+EARLIER_REFERRERS = "earlier_referrers"
+
+# What they are told: the kind of notice (``referrals.models.Notification.Kind``); the notice
+# carries the transition's reason or outcome code, never its note.
+NEW_REFERRAL_NOTICE = "new_referral"
+ONWARD_NOTICE = "onward_outcome_recorded"
 
 # Grant changes (the service carries them out) --------------------------------------------
 REVOKE_RECEIVING_RESPOND = "revoke_receiving_respond"  # the receiving side keeps a read-only tombstone
@@ -62,6 +70,7 @@ class Transition:
     outcome_required: bool = False
     event: str = ""
     notify: tuple[str, ...] = ()
+    notice: str = ""  # the kind of notice ``notify`` are sent
     grants: tuple[str, ...] = ()
     refused_state_message: str = ""  # how a wrong state is worded, {status} filled in
     refused_role_message: str = ""
@@ -78,8 +87,27 @@ class Transition:
 TABLE: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("acknowledge", (SENT,), ACKNOWLEDGED, RECEIVING, RESPOND, event="acknowledged"),
-        Transition("accept", (SENT, ACKNOWLEDGED), ACCEPTED, RECEIVING, RESPOND, event="accepted"),
+        # closed loop: the referrer learns every answer, pushed to them
+        Transition(
+            "acknowledge",
+            (SENT,),
+            ACKNOWLEDGED,
+            RECEIVING,
+            RESPOND,
+            event="acknowledged",
+            notify=(REFERRER,),
+            notice="referral_acknowledged",
+        ),
+        Transition(
+            "accept",
+            (SENT, ACKNOWLEDGED),
+            ACCEPTED,
+            RECEIVING,
+            RESPOND,
+            event="accepted",
+            notify=(REFERRER,),
+            notice="referral_accepted",
+        ),
         Transition(
             "decline",
             (SENT, ACKNOWLEDGED),
@@ -89,6 +117,7 @@ TABLE: dict[str, Transition] = {
             reasons=DECLINE_REASONS,
             event="declined",
             notify=(REFERRER,),
+            notice="referral_declined",
         ),
         Transition(
             "complete",
@@ -98,7 +127,9 @@ TABLE: dict[str, Transition] = {
             RESPOND,
             outcome_required=True,
             event="completed",
-            notify=(REFERRER,),  # closed loop: the referrer learns the outcome
+            # closed loop: the referrer learns the outcome, and so do those who referred before them
+            notify=(REFERRER, EARLIER_REFERRERS),
+            notice="outcome_recorded",
         ),
         Transition("close", (COMPLETED,), CLOSED, SENDING, MANAGE, event="closed"),
         Transition(
@@ -110,6 +141,7 @@ TABLE: dict[str, Transition] = {
             reasons=WITHDRAW_REASONS,
             event="withdrawn",
             notify=(RECEIVING_FOCAL_POINT, ASSIGNEE),
+            notice="referral_withdrawn",
             grants=(REVOKE_RECEIVING_RESPOND,),
         ),
         Transition(
@@ -151,7 +183,9 @@ CONSENT_WITHDRAWAL = Transition(
     SENDING,
     MANAGE,
     event="consent_withdrawn",
+    # those who pulled the data are told the referral is withdrawn and their copy must be deleted
     notify=(RECEIVING_FOCAL_POINT, ASSIGNEE),
+    notice="consent_withdrawn",
     grants=(REVOKE_RECEIVING_RESPOND,),
 )
 ESCALATION = Transition(
@@ -162,6 +196,7 @@ ESCALATION = Transition(
     RESPOND,
     event="escalated",
     notify=(REFERRER, RECEIVING_FOCAL_POINT),
+    notice="referral_escalated",
 )
 
 

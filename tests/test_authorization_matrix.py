@@ -187,6 +187,11 @@ HUB = {  # the root, the schema, the token login, the GraphQL endpoint itself
     "logout POST":    P("ok:*"),
     "logoutall POST": P("ok:*"),
     "me GET":         P("ok:*"),
+    # one's own notices and preferences only: the selector filters by the caller
+    "notification-list GET":           P("ok:*"),
+    "notification-read POST":          P("ok:*", body={"all": True}),
+    "notification-preferences GET":    P("ok:*"),
+    "notification-preferences PATCH":  P("ok:*", body={"language": "fr"}),
     "graphql GET":    P("ok:*", query={"query": VIEWER_QUERY}),
     "graphql POST":   P("ok:*", body={"query": VIEWER_QUERY}),
 }
@@ -319,6 +324,9 @@ HSDS = {  # the directory; public only with HSDS_PUBLIC (off, as by default)
 QUERIES = {
     # partners
     "viewer":                P("ok:*"),
+    # notifications: one's own only
+    "notifications":            P("ok:*", args=PAGE),
+    "notificationPreferences":  P("ok:*"),
     "services":              P(own="ok:*", other="ok:*", inactive="ok:A -:*", of="service", args=PAGE),
     "node(Organisation)":    P(own="ok:*", other="ok:*", inactive="ok:A 404:*"),
     "node(Service)":         P(own="ok:*", other="ok:*", inactive="ok:A 404:*"),
@@ -362,6 +370,9 @@ MUTATIONS = {
                              of="referral", args={"id": OBJECT, "reason": "person_request"}),
     "closeReferral":       P(own="403:FCRV 404:*", restricted="403:FC 404:*", other="403:X 404:*",
                              of="referral", args=REFERRAL_ID),
+    # notifications: one's own only
+    "markNotificationsRead":         P("ok:*", args={"all": True}),
+    "updateNotificationPreferences": P("ok:*", args={"language": "fr"}),
 }
 # fmt: on
 REST = {**HUB, **PARTNERS, **CONSENT, **PATHWAYS, **REFERRALS, **HSDS}

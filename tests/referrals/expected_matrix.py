@@ -58,3 +58,18 @@ STATE_CHANGES = {
     "close": (("completed",), "closed", "sending", "closed"),
     "withdraw": (("sent", "acknowledged", "accepted"), "withdrawn", "sending", "withdrawn"),
 }
+
+
+# Who is told of each transition, and the kind of notice (docs/referrals.md, "Who is told"):
+# closed loop for the referrer; withdrawal (and consent withdrawal, "delete your copy") for the
+# receiving side; an outcome reaches the referrers of earlier referrals in an onward chain too.
+NOTICES = {
+    "acknowledge": (("referrer",), "referral_acknowledged"),
+    "accept": (("referrer",), "referral_accepted"),
+    "decline": (("referrer",), "referral_declined"),
+    "complete": (("referrer", "earlier_referrers"), "outcome_recorded"),
+    "close": ((), ""),
+    "withdraw": (("receiving_focal_point", "assignee"), "referral_withdrawn"),
+    "consent_withdrawn": (("receiving_focal_point", "assignee"), "consent_withdrawn"),
+    "escalate": (("referrer", "receiving_focal_point"), "referral_escalated"),
+}

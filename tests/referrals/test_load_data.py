@@ -304,7 +304,10 @@ def notifications(referral: Referral) -> list[tuple]:
     rows = Notification.objects.filter(referral=referral)
     assert all(row.reference == referral.reference for row in rows)
     assert all(row.link == f"/api/v1/referrals/{referral.pk}" for row in rows)
-    return sorted((row.recipient_id, row.kind, row.sent_at) for row in rows)
+    return sorted(
+        (row.recipient_id, row.organisation_id, row.kind, row.reason_code, row.urgent, row.sent_at)
+        for row in rows
+    )
 
 
 def stored_ciphertext(referral: Referral) -> dict:

@@ -63,7 +63,7 @@ def test_consent_withdrawal_withdraws_erases_and_revokes(world):
     kinds = list(open_referral.events.values_list("kind", flat=True))
     assert kinds == ["sent", "consent_withdrawn", "payload_erased"]
     assert Notification.objects.filter(
-        referral=open_referral, kind="referral_withdrawn", recipient=world.b.focal_point
+        referral=open_referral, kind="consent_withdrawn", recipient=world.b.focal_point
     )
     # the referring side still sees what happened
     assert referral_get_visible(user=world.a.caseworker, referral_id=open_referral.pk).status == "withdrawn"
@@ -182,7 +182,7 @@ def test_the_cascade_costs_the_same_statements_for_one_referral_or_twenty(how):
                 == count
             )
             assert ReferralEvent.objects.filter(kind="payload_erased").count() == count
-            assert Notification.objects.filter(kind="referral_withdrawn").count() == count
+            assert Notification.objects.filter(kind="consent_withdrawn").count() == count
             counts.append(len(captured))
             transaction.set_rollback(True)
     assert counts[0] == counts[1], counts

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -66,12 +67,12 @@ class Command(BaseCommand):
             "New members' activation mails land in var/mail/ (the demo sets passwords itself).\n"
         )
         fp = spec["organisations"][2]["focal_point"]["username"]
+        site = settings.SITE_URL
         out.write(
             "\nTry it:\n"
-            "  TOKEN=$(curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login "
+            f"  TOKEN=$(curl -s -X POST {site}/api/v1/auth/login "
             "-H 'Content-Type: application/json' "
             f'-d \'{{"username": "{fp}", "password": "{logins.get(fp, "?")}"}}\' '
             "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
-            '  curl -s http://127.0.0.1:8000/api/v1/me -H "Authorization: Token $TOKEN"\n'
-            "\nServing http://127.0.0.1:8000/admin/  /api/  /api/docs/  /graphql\n"
+            f'  curl -s {site}/api/v1/me -H "Authorization: Token $TOKEN"\n'
         )
