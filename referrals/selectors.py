@@ -106,10 +106,21 @@ def _side_filter(organisation_id, direction: str | None) -> Q:
 
 
 def _grant_exists(*, user, organisation, codename: str):
+    """Whether the caller holds ``codename`` on the row: through their organisation's group, or in
+    person — each an EXISTS probed per row through the grant table's index.
+
+    Joined by OR, PostgreSQL may turn an EXISTS into ``id = ANY (every grant of the group)`` and
+    hash the group's grants (165,000 at the largest organisation: 36 ms) before the first row of a
+    50-row page, because it costs the hash against every row of the list rather than the page. The
+    second, redundant correlation (``content_object_id >= outer id``) is not an equality, so that
+    rewrite no longer applies and each row is one index probe."""
     perm = permission_id(codename)
     return Exists(
         ReferralGroupObjectPermission.objects.filter(
-            content_object=OuterRef("pk"), group_id=organisation.group_id, permission_id=perm
+            content_object=OuterRef("pk"),
+            content_object_id__gte=OuterRef("pk"),
+            group_id=organisation.group_id,
+            permission_id=perm,
         )
     ) | Exists(
         ReferralUserObjectPermission.objects.filter(
