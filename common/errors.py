@@ -607,6 +607,16 @@ _CODES = (
     _code("date", 400, "api", "A date was expected, not a date and time."),
     _code("make_aware", 400, "api", "The date and time is not valid in the server's time zone."),
     _code("overflow", 400, "api", "The date is out of range."),
+    _code("webhook_delivery_not_dead", 409, "notifications", "Only a dead letter can be replayed."),
+    _code("webhook_delivery_not_found", 404, "notifications", "No such webhook delivery."),
+    _code("webhook_not_found", 404, "notifications", "No such webhook endpoint."),
+    _code(
+        "webhook_url_invalid",
+        400,
+        "notifications",
+        "The URL must start with https:// and must not point at a private, link-local, loopback or "
+        "reserved address (the message says which).",
+    ),
 )
 REGISTRY: dict[str, ErrorCode] = {entry.code: entry for entry in _CODES}
 assert len(REGISTRY) == len(_CODES), "an error code is declared twice"

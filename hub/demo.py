@@ -40,6 +40,8 @@ class Demo:
         self.stopping = False
         self.env = dict(os.environ, DEBUG="1", PYTHONUNBUFFERED="1")
         self.env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+        # a partner system on this machine may receive webhooks over http://127.0.0.1 in the demo
+        self.env.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "1")
 
     def say(self, text: str) -> None:
         print(text, flush=True)

@@ -3,7 +3,7 @@
 import graphene
 
 from hub.graphql_node import NodeQueries
-from notifications.schema import NotificationMutations, NotificationQueries
+from notifications.schema import NotificationMutations, NotificationQueries, WebhookMutations, WebhookQueries
 from partners.schema import PartnerQueries
 from pathways.schema import PathwayQueries
 from referrals.schema import ReferralMutations, ReferralQueries
@@ -11,12 +11,18 @@ from referrals.schema import ReferralMutations, ReferralQueries
 
 # NotificationQueries first: its ``viewer`` (with the unread count) replaces the partners' one
 class Query(
-    NotificationQueries, PartnerQueries, PathwayQueries, ReferralQueries, NodeQueries, graphene.ObjectType
+    NotificationQueries,
+    WebhookQueries,
+    PartnerQueries,
+    PathwayQueries,
+    ReferralQueries,
+    NodeQueries,
+    graphene.ObjectType,
 ):
     pass
 
 
-class Mutation(ReferralMutations, NotificationMutations, graphene.ObjectType):
+class Mutation(ReferralMutations, NotificationMutations, WebhookMutations, graphene.ObjectType):
     pass
 
 

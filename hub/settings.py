@@ -433,3 +433,19 @@ NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATION_MESSAGE_ID_DOMAIN"
 # A failing delivery is retried with exponential backoff (4 s, 8 s, 16 s, … doubling: 12 attempts span
 # about two and a half hours); then its job is failed and listed for an operator.
 NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "12"))
+
+# Partner webhooks (docs/operations.md, Webhooks). HTTPS only; WEBHOOKS_ALLOW_LOOPBACK also lets
+# http://127.0.0.1 (and ::1, localhost) through, for the demo and the tests: never in production.
+# Every other private, link-local or reserved address is refused on registration and again on each
+# delivery, after the name is resolved (the connection goes to the address that was checked).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Retries on 5xx, 408, 429, timeouts and connection errors: the n-th waits
+# min(BASE * 2**(n-1), MAX) seconds, times a jitter factor in [1 - JITTER, 1 + JITTER]; after
+# WEBHOOK_RETRY_FOR_SECONDS from the first attempt the delivery is a dead letter (replayable).
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", str(60 * 60)))
+WEBHOOK_RETRY_JITTER = float(os.environ.get("WEBHOOK_RETRY_JITTER", "0.2"))
+WEBHOOK_RETRY_FOR_SECONDS = float(os.environ.get("WEBHOOK_RETRY_FOR_SECONDS", str(24 * 60 * 60)))
+# After a rotation the previous secret keeps signing beside the new one for this long.
+WEBHOOK_SECRET_GRACE_SECONDS = float(os.environ.get("WEBHOOK_SECRET_GRACE_SECONDS", str(24 * 60 * 60)))

@@ -1,6 +1,8 @@
 """REST: the caller's in-app notifications, marking them read, their preferences, and ``me`` with
 the unread count."""
 
+import json
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -8,9 +10,19 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import REGISTRY, NotFound
 from common.serializers import StrictSerializer
 from notifications import services
-from notifications.selectors import notification_list_visible, notification_unread_count, preference_for
+from notifications.models import WebhookDelivery
+from notifications.selectors import (
+    notification_list_visible,
+    notification_unread_count,
+    preference_for,
+    webhook_delivery_get_visible,
+    webhook_delivery_list,
+    webhook_endpoint_get_visible,
+    webhook_endpoint_list_visible,
+)
 from partners.api import MeSerializer
 from partners.api import MeView as PartnersMeView
 from referrals.models import Notification
@@ -108,3 +120,171 @@ class MeView(PartnersMeView):
     def get(self, request):
         data = super().get(request).data
         return Response({**data, "unread_notifications": notification_unread_count(user=request.user)})
+
+
+# Webhooks: the organisation's focal point registers its systems' endpoints -------------------
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_status = serializers.CharField(help_text="delivered, retrying, dead, or empty before any attempt")
+    last_error = serializers.CharField(help_text="The last failure's kind: http_500, timeout, …")
+    pending_deliveries = serializers.IntegerField(source="pending_count")
+    dead_letters = serializers.IntegerField(source="dead_count")
+    previous_secret_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until when the secret replaced by the last rotation still signs"
+    )
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(help_text="Shown only now: keep it to verify signatures")
+
+
+class WebhookRegisterSerializer(StrictSerializer):
+    url = serializers.CharField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=Notification.Kind.choices), min_length=1, max_length=50
+    )
+
+
+class WebhookUpdateSerializer(StrictSerializer):
+    url = serializers.CharField(max_length=500, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=Notification.Kind.choices), required=False, max_length=50
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    webhook_id = serializers.CharField(source="message_id", help_text="The webhook-id header")
+    event = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "webhook_id",
+            "kind",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "retry_until",
+            "last_status_code",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "dead_at",
+            "event",
+        ]
+        read_only_fields = fields
+
+    def get_event(self, delivery) -> dict:
+        return json.loads(delivery.body)
+
+
+def _endpoint_or_404(request, pk):
+    endpoint = webhook_endpoint_get_visible(user=request.user, endpoint_id=pk)
+    if endpoint is None:
+        raise NotFound(REGISTRY["webhook_not_found"].message, code="webhook_not_found")
+    return endpoint
+
+
+def _endpoint_data(request, endpoint, *, secret: bool = False) -> dict:
+    """The endpoint just written, read back with its counts; its secret only when just made."""
+    data = WebhookEndpointSerializer(
+        webhook_endpoint_get_visible(user=request.user, endpoint_id=endpoint.pk)
+    ).data
+    if secret:
+        data["secret"] = endpoint.secret
+    return data
+
+
+class WebhookListView(APIView):
+    @extend_schema(
+        responses=WebhookEndpointSerializer(many=True), summary="Your organisation's webhook endpoints"
+    )
+    def get(self, request):
+        endpoints = webhook_endpoint_list_visible(user=request.user)
+        return Response(WebhookEndpointSerializer(endpoints, many=True).data)
+
+    @extend_schema(
+        request=WebhookRegisterSerializer,
+        responses={201: WebhookEndpointWithSecretSerializer},
+        summary="Register a webhook endpoint (focal point); the answer shows its secret, once",
+    )
+    def post(self, request):
+        body = WebhookRegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        endpoint = services.webhook_endpoint_register(actor=request.user, **body.validated_data)
+        return Response(_endpoint_data(request, endpoint, secret=True), status=201)
+
+
+class WebhookDetailView(APIView):
+    @extend_schema(
+        responses=WebhookEndpointSerializer, summary="One webhook endpoint, with its delivery status"
+    )
+    def get(self, request, pk):
+        return Response(WebhookEndpointSerializer(_endpoint_or_404(request, pk)).data)
+
+    @extend_schema(
+        request=WebhookUpdateSerializer,
+        responses=WebhookEndpointSerializer,
+        summary="Change a webhook endpoint's URL or events, or pause it (is_active: false)",
+    )
+    def patch(self, request, pk):
+        endpoint = _endpoint_or_404(request, pk)
+        body = WebhookUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        endpoint = services.webhook_endpoint_update(
+            actor=request.user, endpoint=endpoint, **body.validated_data
+        )
+        return Response(_endpoint_data(request, endpoint))
+
+    @extend_schema(responses={204: None}, summary="Delete a webhook endpoint and its deliveries")
+    def delete(self, request, pk):
+        services.webhook_endpoint_delete(actor=request.user, endpoint=_endpoint_or_404(request, pk))
+        return Response(status=204)
+
+
+class WebhookRotateSecretView(APIView):
+    @extend_schema(
+        request=None,
+        responses=WebhookEndpointWithSecretSerializer,
+        summary="A new signing secret, shown once; the previous one keeps signing during the grace period",
+    )
+    def post(self, request, pk):
+        endpoint = services.webhook_secret_rotate(actor=request.user, endpoint=_endpoint_or_404(request, pk))
+        return Response(_endpoint_data(request, endpoint, secret=True))
+
+
+class WebhookDeliveryListView(ListAPIView):
+    serializer_class = WebhookDeliverySerializer
+
+    @extend_schema(
+        summary="An endpoint's deliveries, newest first; status=dead lists its dead letters",
+        parameters=[OpenApiParameter("status", str, enum=list(WebhookDelivery.Status.values))],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator, with no endpoint
+            return WebhookDelivery.objects.none()
+        endpoint = _endpoint_or_404(self.request, self.kwargs["pk"])
+        status = self.request.query_params.get("status") or None
+        return webhook_delivery_list(endpoint=endpoint, status=status)
+
+
+class WebhookDeliveryReplayView(APIView):
+    @extend_schema(request=None, responses=WebhookDeliverySerializer, summary="Send a dead letter again")
+    def post(self, request, pk):
+        delivery = webhook_delivery_get_visible(user=request.user, delivery_id=pk)
+        if delivery is None:
+            raise NotFound(REGISTRY["webhook_delivery_not_found"].message, code="webhook_delivery_not_found")
+        delivery = services.webhook_delivery_replay(actor=request.user, delivery=delivery)
+        return Response(WebhookDeliverySerializer(delivery).data)

@@ -12,3 +12,5 @@ class NotificationsConfig(AppConfig):
         from referrals import outbox
 
         outbox.register_outbox_handler(services.on_outbox_written)
+        # partner systems: one event per organisation and endpoint, beside the members' notices
+        outbox.register_outbox_handler(services.webhooks_on_outbox_written)

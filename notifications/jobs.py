@@ -15,6 +15,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
 
 DELIVER = "notifications.deliver"
+DELIVER_WEBHOOK = "notifications.deliver_webhook"
 
 
 @functools.cache
@@ -29,6 +30,15 @@ def deliveries_defer(notification_ids, *, schedule_at=None) -> None:
         return
     deferrer = django_jobs().configure_task(DELIVER, schedule_at=schedule_at)
     deferrer.batch_defer(*({"notification_id": notification_id} for notification_id in ids))
+
+
+def webhook_attempts_defer(delivery_ids, *, schedule_at=None) -> None:
+    """One attempt job per webhook delivery, in one statement."""
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+    if not ids:
+        return
+    deferrer = django_jobs().configure_task(DELIVER_WEBHOOK, schedule_at=schedule_at)
+    deferrer.batch_defer(*({"delivery_id": delivery_id} for delivery_id in ids))
 
 
 async def jobs_retry_stalled(app: App, *, seconds_since_heartbeat: float) -> list[int]:

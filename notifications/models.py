@@ -78,3 +78,78 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.channel} {self.status}"
+
+
+class WebhookEndpoint(models.Model):
+    """A partner organisation's system, told of the events it chose by signed HTTPS requests.
+    Managed by the organisation's focal point; the secret is shown once, when made or rotated."""
+
+    class LastStatus(models.TextChoices):
+        NONE = "", "Nothing delivered yet"
+        DELIVERED = "delivered", "Delivered"
+        RETRYING = "retrying", "Failed; retrying"
+        DEAD = "dead", "Failed; in the dead letters"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=500)
+    events = ArrayField(models.CharField(max_length=32))
+    is_active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=64)
+    # after a rotation the previous secret signs too, until previous_secret_until
+    previous_secret = models.CharField(max_length=64, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=16, choices=LastStatus.choices, blank=True, default="")
+    last_error = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["organisation"], name="webhook_endpoint_org_idx")]
+
+    def __str__(self) -> str:
+        return f"webhook {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the exact body signed, the same ``webhook-id`` on every attempt
+    (so the receiver drops a repeat), the retry schedule and where it ended."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        DEAD = "dead", "Dead letter"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # the first notice of the event (one event is told to several members): once per endpoint
+    event_key = models.UUIDField()
+    kind = models.CharField(max_length=32)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    retry_until = models.DateTimeField()
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["endpoint", "status", "-created_at"], name="webhook_delivery_list_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_key"], name="webhook_delivery_once_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.status}"
+
+    @property
+    def message_id(self) -> str:
+        return f"msg_{self.pk.hex}"

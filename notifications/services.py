@@ -11,6 +11,7 @@ it. ``Notification.sent_at`` is set once, when every channel is done.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -22,11 +23,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ServiceError
-from notifications import channels
-from notifications.jobs import deliveries_defer
-from notifications.models import Delivery, NotificationPreference
-from notifications.selectors import notification_list_visible, preference_for, recipient_is_active
+from common.errors import Conflict, PermissionDenied, ServiceError
+from notifications import channels, messages, webhooks
+from notifications.jobs import deliveries_defer, webhook_attempts_defer
+from notifications.models import Delivery, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from notifications.selectors import (
+    notification_list_visible,
+    preference_for,
+    recipient_is_active,
+    webhook_endpoint_list_visible,
+)
+from partners.models import Membership
+from partners.selectors import membership_active
 from referrals.models import Notification
 
 # Test-only: a path. A worker started with it set writes the path when it is about to push a notice
@@ -222,3 +230,250 @@ def notification_preferences_update(*, user, **changes) -> NotificationPreferenc
         )
     preference.save()
     return preference
+
+
+# Webhooks ----------------------------------------------------------------------------------
+# A notice is one message to one member; a webhook tells an organisation's system. So webhooks are
+# a second outbox handler beside the channels: the notices one change writes are grouped per
+# (organisation, kind, record), and each group is one event for each of that organisation's active
+# endpoints that chose its kind, whatever number of members were told.
+
+
+def _webhook_body(notification: Notification) -> str:
+    """What an event says: its type, when, the record's id and reference and a link — never a
+    payload field: the partner fetches the referral through GraphQL, which logs the read."""
+    data = {
+        "referral_id": str(notification.referral_id) if notification.referral_id else None,
+        "record_id": str(notification.subject_id) if notification.subject_id else None,
+        "reference": notification.reference,
+        "link": messages.absolute_link(notification),
+        "urgent": notification.urgent,
+    }
+    if notification.reason_code:
+        data["code"] = notification.reason_code  # a closed-list code (a decline reason, an outcome)
+    body = {"type": notification.kind, "timestamp": notification.created_at.isoformat(), "data": data}
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+def webhooks_on_outbox_written(*, notifications) -> None:
+    """The outbox handler for webhooks: one delivery per (event, endpoint that chose it), written
+    and its first attempt deferred in the writer's transaction."""
+    events: dict[tuple, Notification] = {}
+    for notification in notifications:
+        if notification.organisation_id is None:
+            continue
+        key = (
+            notification.organisation_id,
+            notification.kind,
+            notification.referral_id,
+            notification.subject_id,
+        )
+        events.setdefault(key, notification)
+    if not events:
+        return
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            organisation_id__in={key[0] for key in events}, is_active=True, organisation__is_active=True
+        ).only("id", "organisation_id", "events")
+    )
+    if not endpoints:
+        return
+    now = timezone.now()
+    retry_for = timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS)
+    rows = [
+        WebhookDelivery(
+            endpoint_id=endpoint.pk,
+            event_key=notification.pk,
+            kind=notification.kind,
+            body=_webhook_body(notification),
+            next_attempt_at=now,
+            retry_until=now + retry_for,
+            created_at=now,
+        )
+        for (organisation_id, kind, _, _), notification in events.items()
+        for endpoint in endpoints
+        if endpoint.organisation_id == organisation_id and kind in endpoint.events
+    ]
+    written = WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    webhook_attempts_defer(row.pk for row in written)
+
+
+def _signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    current = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+        current.append(endpoint.previous_secret)
+    return current
+
+
+def webhook_delivery_attempt(*, delivery_id, now: datetime | None = None) -> datetime | None:
+    """Make one attempt of a pending delivery. Returns when the next attempt is scheduled (its job is
+    deferred here, in the same transaction), or None when the delivery is over (delivered, or a dead
+    letter). The row stays locked during the request: a second worker waits, then finds it done."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+            return None
+        endpoint = delivery.endpoint
+        delivery.attempts += 1
+        if not endpoint.is_active:
+            attempt = webhooks.Attempt(delivered=False, retryable=False, error="endpoint_inactive")
+        else:
+            timestamp = int(now.timestamp())
+            body = delivery.body.encode()
+            headers = {
+                "webhook-id": delivery.message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": webhooks.signature_header(
+                    _signing_secrets(endpoint, now), delivery.message_id, timestamp, body
+                ),
+            }
+            attempt = webhooks.post(
+                endpoint.url,
+                headers=headers,
+                body=body,
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                allow_loopback=settings.WEBHOOKS_ALLOW_LOOPBACK,
+            )
+        delivery.last_status_code, delivery.last_error = attempt.status_code, attempt.error
+        next_at = None
+        if attempt.delivered:
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
+                WebhookDelivery.Status.DELIVERED,
+                now,
+                None,
+            )
+            endpoint_status = WebhookEndpoint.LastStatus.DELIVERED
+        else:
+            if attempt.retryable:
+                delay = webhooks.retry_delay(
+                    delivery.attempts,
+                    base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+                    cap=settings.WEBHOOK_RETRY_MAX_SECONDS,
+                    jitter=settings.WEBHOOK_RETRY_JITTER,
+                    seed=str(delivery.pk),
+                )
+                next_at = now + timedelta(seconds=delay)
+                if next_at > delivery.retry_until:
+                    next_at = None
+            if next_at is None:
+                delivery.status, delivery.dead_at = WebhookDelivery.Status.DEAD, now
+                endpoint_status = WebhookEndpoint.LastStatus.DEAD
+            else:
+                endpoint_status = WebhookEndpoint.LastStatus.RETRYING
+            delivery.next_attempt_at = next_at
+        delivery.save()
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            last_attempt_at=now, last_status=endpoint_status, last_error=attempt.error
+        )
+        if next_at is not None:
+            webhook_attempts_defer([delivery.pk], schedule_at=next_at)
+    return next_at
+
+
+def _require_webhook_manager(actor, organisation_id) -> None:
+    """Only the organisation's active focal point manages its endpoints and dead letters."""
+    membership = membership_active(user=actor)
+    if (
+        membership is None
+        or membership.organisation_id != organisation_id
+        or membership.role != Membership.Role.FOCAL_POINT
+    ):
+        raise PermissionDenied(
+            "Only the organisation's focal point may manage its webhooks.",
+            code="focal_point_of_organisation_required",
+        )
+
+
+def _webhook_fields(*, url=None, events=None) -> dict:
+    changes = {}
+    if url is not None:
+        url = url.strip() if isinstance(url, str) else url
+        problem = webhooks.url_problem(url, allow_loopback=settings.WEBHOOKS_ALLOW_LOOPBACK)
+        if problem:
+            raise ServiceError(problem, code="webhook_url_invalid", field="url")
+        changes["url"] = url
+    if events is not None:
+        events = _check_events(events, "events")
+        if not events:
+            raise ServiceError("Choose at least one event kind.", code="invalid", field="events")
+        changes["events"] = events
+    return changes
+
+
+@transaction.atomic
+def webhook_endpoint_register(*, actor, url: str, events) -> WebhookEndpoint:
+    """The focal point registers an endpoint for the events it chose. The returned endpoint's
+    ``secret`` is the only time it is shown."""
+    webhook_endpoint_list_visible(user=actor)  # the focal point check
+    fields = _webhook_fields(url=url, events=events)
+    if "url" not in fields or "events" not in fields:
+        field = "url" if "url" not in fields else "events"
+        raise ServiceError(f"Give the endpoint's {field}.", code="invalid", field=field)
+    endpoint = WebhookEndpoint(
+        organisation_id=membership_active(user=actor).organisation_id, secret=webhooks.secret_new(), **fields
+    )
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, actor, endpoint: WebhookEndpoint, url=None, events=None, is_active: bool | None = None
+) -> WebhookEndpoint:
+    """Change the URL, the events, or pause and resume the endpoint (``is_active``)."""
+    _require_webhook_manager(actor, endpoint.organisation_id)
+    changes = _webhook_fields(url=url, events=events)
+    if is_active is not None:
+        changes["is_active"] = bool(is_active)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
+    """Forget the endpoint and its deliveries: no attempt goes out after this."""
+    _require_webhook_manager(actor, endpoint.organisation_id)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+@transaction.atomic
+def webhook_secret_rotate(
+    *, actor, endpoint: WebhookEndpoint, now: datetime | None = None
+) -> WebhookEndpoint:
+    """A new secret, shown once; the one it replaces keeps signing beside it for
+    WEBHOOK_SECRET_GRACE_SECONDS, so the partner can switch without losing a delivery."""
+    _require_webhook_manager(actor, endpoint.organisation_id)
+    now = now or timezone.now()
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = now + timedelta(seconds=settings.WEBHOOK_SECRET_GRACE_SECONDS)
+    endpoint.secret = webhooks.secret_new()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_delivery_replay(
+    *, actor, delivery: WebhookDelivery, now: datetime | None = None
+) -> WebhookDelivery:
+    """Send a dead letter again, with the same ``webhook-id`` (a receiver that did get it drops the
+    repeat) and a fresh retry period."""
+    _require_webhook_manager(actor, delivery.endpoint.organisation_id)
+    now = now or timezone.now()
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != WebhookDelivery.Status.DEAD:
+        raise Conflict("Only a dead letter can be replayed.", code="webhook_delivery_not_dead", field="id")
+    delivery.status, delivery.dead_at, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, None, now
+    delivery.retry_until = now + timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS)
+    delivery.save()
+    webhook_attempts_defer([delivery.pk])
+    return delivery

@@ -10,8 +10,8 @@ from procrastinate.contrib.django import app
 
 from common.jobs import db_job
 from notifications import reminders
-from notifications.jobs import DELIVER, deliveries_defer, jobs_retry_stalled
-from notifications.services import notification_deliver
+from notifications.jobs import DELIVER, DELIVER_WEBHOOK, deliveries_defer, jobs_retry_stalled
+from notifications.services import notification_deliver, webhook_delivery_attempt
 
 
 @app.task(
@@ -26,6 +26,18 @@ def deliver(notification_id: str) -> None:
     held_until = notification_deliver(notification_id=notification_id)
     if held_until is not None:
         deliveries_defer([notification_id], schedule_at=held_until)
+
+
+@app.task(
+    name=DELIVER_WEBHOOK,
+    queue="notifications",
+    retry=RetryStrategy(max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS, exponential_wait=2),
+)
+@db_job
+def deliver_webhook(delivery_id: str) -> None:
+    """One attempt of one webhook delivery; a failure worth retrying schedules the next attempt
+    itself (a new job at the backoff's time), so the schedule is the delivery row's, not the queue's."""
+    webhook_delivery_attempt(delivery_id=delivery_id)
 
 
 @app.periodic(cron=settings.REMINDERS_CRON)

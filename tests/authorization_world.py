@@ -18,6 +18,7 @@ referral assigned with ``restrict=True`` to the caseworker C, which restricts ou
 pathways, which belong to the operation, ``published`` and ``draft``.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -26,6 +27,8 @@ from knox.models import AuthToken
 
 from consent import services as consent_services
 from consent.models import Channel
+from notifications.models import WebhookDelivery
+from notifications.services import webhook_endpoint_register
 from partners.hsds.mapping import CATEGORY_TAXONOMY_ID
 from partners.models import Membership
 from partners.services import membership_deactivate
@@ -242,7 +245,32 @@ def build_world() -> World:
     def first_event(referral) -> dict:
         return pk(referral.events.order_by("at", "id").first())
 
+    # webhook endpoints of H and X, each with a dead letter to replay
+    hooks = {
+        org.organisation.acronym: webhook_endpoint_register(
+            actor=org.focal_point,
+            url=f"https://hooks.{org.organisation.acronym.lower()}.example.org/in",
+            events=["new_referral"],
+        )
+        for org in (h, x)
+    }
+    dead = {
+        acronym: WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_key=uuid.uuid4(),
+            kind="new_referral",
+            body="{}",
+            status=WebhookDelivery.Status.DEAD,
+            retry_until=timezone.now(),
+            created_at=timezone.now(),
+            dead_at=timezone.now(),
+        )
+        for acronym, endpoint in hooks.items()
+    }
+
     objects = {
+        "webhook": {"own": pk(hooks["H"]), "other": pk(hooks["X"])},
+        "webhook-delivery": {"own": pk(dead["H"]), "other": pk(dead["X"])},
         "organisation": {
             "own": pk(h.organisation),
             "other": pk(x.organisation),

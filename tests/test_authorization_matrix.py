@@ -93,6 +93,8 @@ GRAPHQL_TYPES = {
     "pathway-link": "PathwayLink",
     "referral": "Referral",
     "referral-event": "ReferralEvent",
+    "webhook": "WebhookEndpoint",
+    "webhook-delivery": "WebhookDelivery",
 }
 
 
@@ -139,6 +141,7 @@ class P:
 # Request bodies ----------------------------------------------------------------------------
 
 VIEWER_QUERY = "{ viewer { username } }"
+NEW_WEBHOOK = {"url": "https://hooks.matrix.example.org/in", "events": ["new_referral"]}
 NEW_ORGANISATION = {
     "name": "Matrix Trust",
     "acronym": "MTX",
@@ -192,6 +195,16 @@ HUB = {  # the root, the schema, the token login, the GraphQL endpoint itself
     "notification-read POST":          P("ok:*", body={"all": True}),
     "notification-preferences GET":    P("ok:*"),
     "notification-preferences PATCH":  P("ok:*", body={"language": "fr"}),
+    # webhooks: the organisation's focal point only; another organisation's are not found
+    "webhook-list GET":                P(own="ok:F 403:ACRV -:X", other="ok:X 403:ACRV -:F", of="webhook"),
+    "webhook-list POST":               P("ok:FX 403:*", body=NEW_WEBHOOK),
+    "webhook-detail GET":              P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook"),
+    "webhook-detail PATCH":            P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook",
+                                         body={"is_active": False}),
+    "webhook-detail DELETE":           P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook"),
+    "webhook-rotate-secret POST":      P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook"),
+    "webhook-deliveries GET":          P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook"),
+    "webhook-delivery-replay POST":    P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook-delivery"),
     "graphql GET":    P("ok:*", query={"query": VIEWER_QUERY}),
     "graphql POST":   P("ok:*", body={"query": VIEWER_QUERY}),
 }
@@ -327,6 +340,10 @@ QUERIES = {
     # notifications: one's own only
     "notifications":            P("ok:*", args=PAGE),
     "notificationPreferences":  P("ok:*"),
+    # webhooks: the organisation's focal point only
+    "webhookEndpoints":         P(own="ok:F 403:ACRV -:X", other="ok:X 403:ACRV -:F", of="webhook"),
+    "webhookDeliveries":        P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook",
+                                  args={"endpoint": OBJECT, "first": 10}),
     "services":              P(own="ok:*", other="ok:*", inactive="ok:A -:*", of="service", args=PAGE),
     "node(Organisation)":    P(own="ok:*", other="ok:*", inactive="ok:A 404:*"),
     "node(Service)":         P(own="ok:*", other="ok:*", inactive="ok:A 404:*"),
@@ -373,6 +390,16 @@ MUTATIONS = {
     # notifications: one's own only
     "markNotificationsRead":         P("ok:*", args={"all": True}),
     "updateNotificationPreferences": P("ok:*", args={"language": "fr"}),
+    # webhooks: the organisation's focal point only
+    "registerWebhookEndpoint": P("ok:FX 403:*", args={"url": NEW_WEBHOOK["url"], "events": ["new_referral"]}),
+    "updateWebhookEndpoint":   P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook",
+                                 args={"id": OBJECT, "isActive": False}),
+    "deleteWebhookEndpoint":   P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook",
+                                 args={"id": OBJECT}),
+    "rotateWebhookSecret":     P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook",
+                                 args={"id": OBJECT}),
+    "replayWebhookDelivery":   P(own="ok:F 403:CRV 404:*", other="ok:X 404:*", of="webhook-delivery",
+                                 args={"id": OBJECT}),
 }
 # fmt: on
 REST = {**HUB, **PARTNERS, **CONSENT, **PATHWAYS, **REFERRALS, **HSDS}

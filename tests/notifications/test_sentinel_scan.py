@@ -1,8 +1,9 @@
 """Nothing delivered carries a value of the person, nor the service that would reveal their
 situation. A person with unmistakable values goes through send, acknowledgement, acceptance, an
 onward referral and its outcome, a decline, a withdrawal and a consent withdrawal, with every user
-asking for every event by e-mail and SMS; then everything delivered is scanned: the in-app rows
-(and both APIs' renderings of them), every e-mail (headers and body), every SMS."""
+asking for every event by e-mail and SMS and every organisation's system by webhook; then
+everything delivered is scanned: the in-app rows (and both APIs' renderings of them), every e-mail
+(headers and body), every SMS, every webhook request a real receiver got (headers and body)."""
 
 import json
 from datetime import date, timedelta
@@ -12,11 +13,13 @@ from django.core import mail
 
 from consent.services import consent_withdraw
 from notifications.models import NotificationPreference
+from notifications.services import webhook_endpoint_register
 from partners.models import ServiceCategory
 from referrals.models import Notification
 from referrals.services import referral_refer_onward, referral_transition
 from tests.factories import ConsentRecordFactory, PersonFactory, ServiceFactory
 from tests.notifications.helpers import run_queued
+from tests.notifications.webhook_receiver import Receiver
 from tests.referrals.referral_setup import World, organisation
 
 pytestmark = pytest.mark.django_db
@@ -73,13 +76,24 @@ def everyone(world):
         yield from (org.focal_point, org.caseworker, org.caseworker2, org.viewer)
 
 
-def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, tmp_path, api, gql):
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    with Receiver() as running:
+        yield running
+
+
+def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, tmp_path, api, gql, receiver):
     settings.SMS_BACKEND = "notifications.sms.FileSmsGateway"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     world = world_with_sentinels()
     for index, user in enumerate(everyone(world)):
         NotificationPreference.objects.create(
             user=user, sms_events=list(Notification.Kind.values), sms_number=f"+2547000000{index:02d}"
+        )
+    for org in (world.a, world.b, world.c):
+        webhook_endpoint_register(
+            actor=org.focal_point, url=receiver.url, events=list(Notification.Kind.values)
         )
     optional = ["best_time_to_call", "narrative", "protection_concerns"]
     kept = world.send(reason_note=NOTE, optional_fields=optional, idempotency_key="kept")
@@ -107,6 +121,7 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
     world.send(reason_note=NOTE, idempotency_key="consent")
     consent_withdraw(actor=world.a.caseworker, record=world.consent, channel="in_person", reason=NOTE)
     run_queued()
+    run_queued("notifications.deliver_webhook")
 
     kinds = set(Notification.objects.values_list("kind", flat=True))
     assert kinds >= {
@@ -124,6 +139,7 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
         delivered.append(message.message().as_string())
     sms = (tmp_path / "sms.log").read_text().splitlines()
     delivered += sms
+    delivered += [json.dumps(headers) + body.decode() for headers, body in receiver.requests]
     for user in everyone(world):
         delivered.append(json.dumps(api(user).get("/api/v1/notifications").json()))
         delivered.append(
@@ -134,7 +150,7 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
                 )[1]
             )
         )
-    assert len(mail.outbox) > 8 and len(sms) > 8
+    assert len(mail.outbox) > 8 and len(sms) > 8 and len(receiver.requests) > 8
     text = "\n".join(delivered)
     assert [value for value in FORBIDDEN if value in text] == []
     # what they do carry: the references and the codes
