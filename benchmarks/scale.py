@@ -19,6 +19,7 @@ import os
 import random
 import statistics
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -204,7 +205,7 @@ def _send(data, rng: random.Random) -> tuple[list[float], list[float]]:
     target = data.largest.services.filter(category__code="case_management").first() or (
         data.largest.services.exclude(category__code="psea").first()
     )
-    person, consent = _officer_case(officer, [target], rng, f"BENCH-SEND-{rng.randrange(10**9)}")
+    person, consent = _officer_case(officer, [target], rng, f"BENCH-SEND-{uuid.uuid4().hex[:12]}")
     api = _Api(officer)
     counter = iter(range(10**9))
     try:
@@ -234,7 +235,7 @@ def _cascade(data, rng: random.Random, how: str, referrals: int, rounds: int) ->
     )
     timings = []
     for round_ in range(rounds + 1):
-        person, consent = _officer_case(officer, targets, rng, f"BENCH-{how}-{rng.randrange(10**9)}")
+        person, consent = _officer_case(officer, targets, rng, f"BENCH-{how}-{uuid.uuid4().hex[:12]}")
         for n in range(referrals):
             referral_send(
                 actor=officer,
