@@ -207,13 +207,13 @@ def _send(data, rng: random.Random) -> tuple[list[float], list[float]]:
     )
     person, consent = _officer_case(officer, [target], rng, f"BENCH-SEND-{uuid.uuid4().hex[:12]}")
     api = _Api(officer)
-    counter = iter(range(10**9))
+    counter, run = iter(range(10**9)), uuid.uuid4().hex[:8]
     try:
         body = {"person": str(person.pk), "consent": str(consent.pk), "to_service": str(target.pk)}
         sends = _timed(
             lambda: api.post(
                 "/api/v1/referrals",
-                {**body, "idempotency_key": f"{_data.BENCH_KEY_PREFIX}send-{next(counter)}"},
+                {**body, "idempotency_key": f"{_data.BENCH_KEY_PREFIX}send-{run}-{next(counter)}"},
             )
         )
         floor = _timed(lambda: api.get("/api/v1/me"))
