@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 import networkx as nx
 
@@ -140,6 +142,33 @@ class PathwayGraph:
             )
             for node in self.graph
         }
+        # computed once per version too, so that a question walks plain data, not networkx views:
+        # each step's neighbours one link away in either direction as a bit mask (hop distances),
+        # and the links into each step from another step, most preferred first (ties: predecessor
+        # order, then the edge's order)
+        self._index = {node: i for i, node in enumerate(self.graph)}  # the steps' order
+        self._masks = [
+            reduce(
+                or_,
+                (
+                    1 << self._index[other]
+                    for other in (*self.graph.successors(node), *self.graph.predecessors(node))
+                    if other != node
+                ),
+                0,
+            )
+            for node in self.graph
+        ]
+        self._links_in: dict[str, tuple[Link, ...]] = {}
+        for node in self.graph:
+            ranked = [
+                (link.preference, rank, order, link)
+                for rank, source in enumerate(self.graph.predecessors(node))
+                if source != node
+                for order, link in enumerate(self.graph.edges[source, node]["links"])
+            ]
+            ranked.sort(key=lambda item: item[:3])
+            self._links_in[node] = tuple(item[3] for item in ranked)
 
     def _best_preference(self, source: str, target: str) -> int:
         return self.graph.edges[source, target]["links"][0].preference
@@ -380,32 +409,49 @@ def next_steps(
 
 
 def _entry_or_eligible_link(pg: PathwayGraph, step_id: str, profile: Mapping) -> tuple[bool, Link | None]:
-    """Whether a person can be referred into ``step_id`` at all, and the best link that does it."""
-    best: Link | None = None
-    for source in pg.graph.predecessors(step_id):
-        if source == step_id:
-            continue
-        link = pg.matching_link(source, step_id, profile)
-        if link is not None and (best is None or link.preference < best.preference):
-            best = link
+    """Whether a person can be referred into ``step_id`` at all, and the best link that does it.
+
+    The best link is the most preferred one the profile meets; among equals, that of the first
+    predecessor, and on that edge the first by key: ``_links_in`` holds them in exactly that order.
+    """
+    best = next((link for link in pg._links_in[step_id] if condition_matches(link.condition, profile)), None)
     return (best is not None or pg.steps[step_id].is_entry), best
 
 
 def _distances(pg: PathwayGraph, sources: Iterable[str], wanted: set[str]) -> dict[str, int]:
-    """Hop distances over links in either direction, stopping once every wanted step is found."""
-    graph = pg.graph
-    seen = {source: 0 for source in sources}
-    queue = deque(seen)
-    found = {node: 0 for node in seen if node in wanted}
-    while queue and len(found) < len(wanted):
-        node = queue.popleft()
-        for neighbour in (*graph.successors(node), *graph.predecessors(node)):
-            if neighbour not in seen:
-                seen[neighbour] = seen[node] + 1
-                if neighbour in wanted:
-                    found[neighbour] = seen[neighbour]
-                queue.append(neighbour)
+    """Hop distances over links in either direction, stopping once every wanted step is found.
+
+    Breadth-first one level at a time on bit sets (bit ``i``: the ``i``-th step): a level is the
+    union of its steps' neighbour masks less what was seen, so each step's distance is that of
+    the first level reaching it, and the inner loops run in C rather than over networkx views.
+    """
+    index, masks = pg._index, pg._masks
+    sources = list(sources)
+    frontier = [index[source] for source in sources]
+    seen = reduce(or_, (1 << i for i in frontier), 0)
+    found = {node: 0 for node in sources if node in wanted}
+    remaining = {node: index[node] for node in wanted if node not in found}
+    distance = 0
+    while frontier and remaining:
+        distance += 1
+        reached = reduce(or_, map(masks.__getitem__, frontier), 0) & ~seen
+        seen |= reached
+        for node, i in list(remaining.items()):
+            if reached >> i & 1:
+                found[node] = distance
+                del remaining[node]
+        if remaining:  # the last level is the widest: never spelled out for nothing
+            frontier = _bits(reached)
     return found
+
+
+_BITS_OF_BYTE = tuple(tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256))
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    return [8 * position + bit for position, byte in enumerate(data) if byte for bit in _BITS_OF_BYTE[byte]]
 
 
 def alternatives(
@@ -416,19 +462,29 @@ def alternatives(
     *,
     category: str | None = None,
     exclude_service_ids: Iterable[str] = (),
+    among: Iterable[str] | None = None,
 ) -> list[Suggestion]:
     """Other services of the same category on this pathway that the person can be referred to.
 
     Nearest first: hops from the unreachable service's step (links in either direction), or, when
     the service is not on this pathway (``category`` given), hops from the nearest entry step.
+
+    ``among``: the services of the category, when the caller read them from the directory (a
+    service's category may change without a new pathway version); the steps' own categories
+    otherwise.
     """
     own = pg.steps.get(pg.by_service.get(str(service_id), ""))
     if own is None and category is None:
         raise ServiceNotOnPathway(str(service_id))
     category = category or own.category
     excluded = {str(service_id), *map(str, exclude_service_ids)}
+    if among is None:
+        steps_of_category = pg.by_category.get(category, ())
+    else:
+        on_pathway = (pg.by_service.get(str(service)) for service in among)
+        steps_of_category = sorted((step for step in on_pathway if step is not None), key=pg._index.get)
     candidates: dict[str, Link | None] = {}
-    for step_id in pg.by_category.get(category, ()):
+    for step_id in steps_of_category:
         step = pg.steps[step_id]
         if step.service_id in excluded or not _open_to(states, step.service_id, profile):
             continue

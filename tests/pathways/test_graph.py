@@ -1,8 +1,12 @@
 """pathways.graph on plain data: validation, suggestions and routes (no database)."""
 
+import random
+
+import networkx as nx
 import pytest
 
 from pathways import graph
+from pathways.conditions import condition_matches
 from pathways.graph import PathwayGraph, ServiceState
 from tests.pathways.plain_data import HEALTHY, OPEN, link, pathway, step
 
@@ -222,3 +226,96 @@ def test_route_prefers_the_preferred_link_among_equal_lengths_and_respects_condi
     assert names(graph.route(pg, "svc-desk", "health", {"urgency": "normal"}, OPEN)) == ["gbv", "clinic"]
     closed = OPEN | {"svc-clinic": ServiceState(is_active=False)}
     assert graph.route(pg, "svc-desk", "legal_aid", {}, closed) is None
+
+
+def test_alternatives_among_the_services_the_directory_names_not_the_steps_categories():
+    """A service's category may change after publishing: the caller passes the category's services."""
+    pg = PathwayGraph(HEALTHY)
+    # the clinic left health and the legal aid service became one
+    suggestions = graph.alternatives(pg, "svc-cmr", {}, OPEN, category="health", among=["svc-legal"])
+    assert names(suggestions) == ["legal"]
+    assert suggestions[0].distance == 2  # cmr ← gbv ← legal (the back referral)
+    assert graph.alternatives(pg, "svc-cmr", {}, OPEN, category="health", among=["svc-elsewhere"]) == []
+
+
+def _oracle_alternatives(data, service_id, profile, states):
+    """The rule written out on networkx alone: same category, open to the person, reachable by an
+    eligible link (or an entry), nearest first over links in either direction, then preference."""
+    digraph = nx.DiGraph()
+    digraph.add_nodes_from(item.id for item in data.steps)
+    links_between = {}
+    for item in sorted(data.links, key=lambda item: (item.preference, item.key)):
+        digraph.add_edge(item.source, item.target)
+        links_between.setdefault((item.source, item.target), []).append(item)
+    steps = {item.id: item for item in data.steps}
+    own = next(item for item in data.steps if item.service_id == service_id)
+    hops = nx.single_source_shortest_path_length(digraph.to_undirected(as_view=True), own.id)
+    found = []
+    for candidate in data.steps:
+        state = states.get(candidate.service_id)
+        if candidate.category != own.category or candidate.id == own.id:
+            continue
+        if state is None or not state.available or not graph.service_eligible(state, profile):
+            continue
+        best = None
+        for source in digraph.predecessors(candidate.id):
+            if source == candidate.id:
+                continue
+            match = next(
+                (x for x in links_between[source, candidate.id] if condition_matches(x.condition, profile)),
+                None,
+            )
+            if match is not None and (best is None or match.preference < best.preference):
+                best = match
+        if best is None and not candidate.is_entry:
+            continue
+        found.append((candidate.id, best.id if best else None, hops.get(candidate.id)))
+    found.sort(
+        key=lambda item: (
+            item[2] is None,
+            item[2] or 0,
+            (next(x for x in data.links if x.id == item[1]).preference if item[1] else 0),
+            steps[item[0]].service_name,
+        )
+    )
+    return found
+
+
+CONDITIONS = [{}, {}, {"age": {"max": 17}}, {"sex": {"in": ["female"]}}, {"urgency": {"in": ["urgent"]}}]
+PROFILES = [{"age": 24, "sex": "female", "urgency": "urgent"}, {"age": 12, "sex": "male"}, {}]
+
+
+def random_pathway(rng, size=120, links=400, categories=6):
+    """Entries, a spanning tree so most steps are reachable, then random links: parallel ones and
+    self-loops included (a draft may hold them) and equal preferences, so that ties are exercised."""
+    steps = [step(f"s{n}", f"c{n % categories}", entry=n < 4) for n in range(size)]
+    pairs = [(rng.randrange(n), n) for n in range(4, size)]
+    pairs += [(rng.randrange(size), rng.randrange(size)) for _ in range(links - len(pairs))]
+    data = pathway(
+        steps,
+        [
+            link(f"l{n}", f"s{a}", f"s{b}", rng.choice(CONDITIONS), rng.randint(1, 3))
+            for n, (a, b) in enumerate(pairs)
+        ],
+    )
+    states = {
+        s.service_id: ServiceState(
+            is_accepting=rng.random() > 0.2, max_age=17 if rng.random() < 0.1 else None
+        )
+        for s in steps
+    }
+    return data, states
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alternatives_agree_with_a_plain_networkx_oracle_on_random_pathways(seed):
+    rng = random.Random(seed)
+    data, states = random_pathway(rng)
+    pg = PathwayGraph(data)
+    for _ in range(40):
+        service_id = rng.choice(data.steps).service_id
+        profile = rng.choice(PROFILES)
+        ours = graph.alternatives(pg, service_id, profile, states)
+        assert [(s.step_id, s.link_id, s.distance) for s in ours] == _oracle_alternatives(
+            data, service_id, profile, states
+        )
