@@ -117,6 +117,25 @@ class OfferSerializer(serializers.Serializer):
     def get_pathway(self, offer: Offer) -> dict:
         return {"id": str(offer.pathway.id), "name": offer.pathway.name, "version": offer.pathway.version}
 
+    def to_representation(self, offer: Offer) -> dict:
+        # the fields above, rendered by hand: DRF's field-by-field walk was a large part of a long
+        # list of alternatives; tests/pathways/test_alternatives.py proves both renderings equal
+        service = offer.service
+        return {
+            "service": {
+                "id": str(service.id),
+                "name": service.name,
+                "organisation": service.organisation.acronym,
+                "category": service.category.code,
+            },
+            "pathway": self.get_pathway(offer),
+            "step": str(offer.step_id),
+            "link": None if offer.link_id is None else str(offer.link_id),
+            "preference": offer.preference,
+            "distance": offer.distance,
+            "note": offer.note,
+        }
+
 
 # Input -------------------------------------------------------------------------------------
 
@@ -405,7 +424,10 @@ class PathwayViewSet(
     # Questions ---------------------------------------------------------------------------
 
     def _service(self, service_id) -> Service:
-        service = service_list_visible(user=self.request.user).filter(pk=service_id).first()
+        # the question needs the service's organisation and category, not its locations
+        service = (
+            service_list_visible(user=self.request.user).prefetch_related(None).filter(pk=service_id).first()
+        )
         if service is None:
             raise NotFound("No such service.", code="service_not_found", field="service")
         return service
