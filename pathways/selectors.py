@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from common.errors import NotFound, ServiceError
-from partners.models import Membership, Organisation, Service
+from partners.models import Membership, Organisation, Service, ServiceCategory
 from partners.selectors import is_platform_admin
 from pathways import drawing, graph
 from pathways.conditions import ConditionError, condition_matches, validate_profile
@@ -129,23 +129,32 @@ def pathway_data(pathway: Pathway) -> graph.PathwayData:
 
 
 def services_with_state(service_ids: Iterable) -> dict[str, tuple[Service, graph.ServiceState]]:
-    """Services and their current availability in one query (no per-organisation lookups).
-
-    The organisation rule is the one of ``partners.selectors.organisation_can_receive_referrals``,
-    evaluated for the whole batch: active, valid data-sharing agreement, an active focal point.
-    """
+    """Services and their current availability in one query (no per-organisation lookups)."""
     ids = {str(service_id) for service_id in service_ids}
     if not ids:
         return {}
+    return _with_state(Service.objects.filter(id__in=ids))
+
+
+def _with_state(
+    services: QuerySet[Service], *, category: ServiceCategory | None = None
+) -> dict[str, tuple[Service, graph.ServiceState]]:
+    """Each service with its organisation, category and current state, read now, in one query.
+
+    The organisation rule is the one of ``partners.selectors.organisation_can_receive_referrals``,
+    evaluated for the whole batch: active, valid data-sharing agreement, an active focal point.
+    ``category``: the one every service of ``services`` has (filtered on), joined once, not per row.
+    """
     focal_point = Membership.objects.filter(
         organisation=OuterRef("organisation_id"), role=Membership.Role.FOCAL_POINT, is_active=True
     )
+    related = ("organisation",) if category is not None else ("organisation", "category")
     result = {}
-    for service in (
-        Service.objects.filter(id__in=ids)
-        .select_related("organisation", "category")
-        .annotate(organisation_has_focal_point=Exists(focal_point))
+    for service in services.select_related(*related).annotate(
+        organisation_has_focal_point=Exists(focal_point)
     ):
+        if category is not None:
+            service.category = category
         result[str(service.id)] = (service, service_state(service, service.organisation_has_focal_point))
     return result
 
@@ -177,7 +186,11 @@ def _states(loaded: Mapping[str, tuple[Service, graph.ServiceState]]) -> dict[st
 # The graph cache ---------------------------------------------------------------------------
 # Published and archived versions never change, so their graph is built once per process and
 # kept under (pathway id, version). Drafts change with every edit and are always built fresh.
-# Service availability is not part of the cached graph: it is read per question.
+# A cached graph is served only while the status read with the question is the status it was
+# built with (another worker may have archived the version). What belongs to the services — open
+# or not, eligibility, organisation, and for alternatives their category — changes without a new
+# version, so it is read per question; the names and categories inside the cached steps are the
+# ones of publishing time, for drawings and exports.
 
 GRAPH_CACHE_SIZE = 128
 _graph_cache: OrderedDict[tuple[str, int], graph.PathwayGraph] = OrderedDict()
@@ -286,41 +299,76 @@ def pathway_alternatives(*, service: Service, profile, pathway: Pathway | None =
 
     First on ``pathway`` (or, without one, on every published pathway of the operation that has the
     service); failing that, on any published pathway of the operation.
+
+    The graphs come from the cache; the candidates — services of the category on those pathways —
+    are read from the directory with their state in one query, so a service that changed category,
+    closed, or changed its eligibility since the version was published is seen as it is now. With
+    ``pathway`` given and an offer on it, that is the only query.
     """
     profile = clean_profile(profile)
-    category = service.category.code
-    operation_id = service.organisation.operation_id
-    published = list(
-        Pathway.objects.filter(operation_id=operation_id, status=Pathway.Status.PUBLISHED)
+    if pathway is not None:
+        offers = _alternatives_on([(pathway, pathway_graph(pathway))], service=service, profile=profile)
+        if offers:
+            return offers
+        graphs = [(p, pathway_graph(p)) for p in _published_of(service) if p.id != pathway.id]
+        return _alternatives_on(graphs, service=service, profile=profile)
+    graphs = [(p, pathway_graph(p)) for p in _published_of(service)]
+    first = [(p, pg) for p, pg in graphs if str(service.id) in pg.by_service]
+    rest = [(p, pg) for p, pg in graphs if str(service.id) not in pg.by_service]
+    loaded = _candidates(service, [p for p, _ in graphs])
+    return _alternatives_on(first, service=service, profile=profile, loaded=loaded) or _alternatives_on(
+        rest, service=service, profile=profile, loaded=loaded
+    )
+
+
+def _published_of(service: Service) -> list[Pathway]:
+    return list(
+        Pathway.objects.filter(
+            operation_id=service.organisation.operation_id, status=Pathway.Status.PUBLISHED
+        )
         .select_related("operation")
         .order_by("name", "id")
     )
-    graphs = {str(p.id): (p, pathway_graph(p)) for p in published}
-    if pathway is not None:
-        graphs.setdefault(str(pathway.id), (pathway, pathway_graph(pathway)))
-        first = [graphs[str(pathway.id)]]
-    else:
-        first = [(p, pg) for p, pg in graphs.values() if str(service.id) in pg.by_service]
-    rest = [(p, pg) for p, pg in graphs.values() if all(p.id != q.id for q, _ in first)]
 
-    candidate_ids = {
-        pg.steps[step_id].service_id
-        for _, pg in graphs.values()
-        for step_id in pg.by_category.get(category, ())
-    }
-    loaded = services_with_state(candidate_ids - {str(service.id)})
+
+def _candidates(service: Service, pathways: list[Pathway]) -> dict[str, tuple[Service, graph.ServiceState]]:
+    """The other services of ``service``'s category on these pathways, as the directory has them now."""
+    if not pathways:
+        return {}
+    on_pathways = PathwayStep.objects.filter(pathway__in=pathways).values("service_id")
+    # a closed service is never offered: leaving it out here spares its row (the graph code treats
+    # a service without a state as closed); the rest of the rule is service_state's
+    return _with_state(
+        Service.objects.filter(
+            category_id=service.category_id,
+            id__in=on_pathways,
+            is_active=True,
+            is_accepting_referrals=True,
+            organisation__is_active=True,
+        )
+        .exclude(id=service.id)
+        .order_by(),  # the offers are sorted by nearness, not by the directory's order
+        category=service.category,
+    )
+
+
+def _alternatives_on(graphs, *, service: Service, profile: dict, loaded=None) -> list[Offer]:
+    """The nearest offer per service over ``graphs``, in the order the person is offered them."""
+    if not graphs:
+        return []
+    if loaded is None:
+        loaded = _candidates(service, [p for p, _ in graphs])
     states = _states(loaded)
-    for phase in (first, rest):
-        offers: dict[str, Offer] = {}
-        for candidate_pathway, pg in phase:
-            suggestions = graph.alternatives(pg, str(service.id), profile, states, category=category)
-            for offer in _offers(candidate_pathway, suggestions, loaded):
-                known = offers.get(str(offer.service.id))
-                if known is None or _nearness(offer) < _nearness(known):
-                    offers[str(offer.service.id)] = offer
-        if offers:
-            return sorted(offers.values(), key=lambda o: (*_nearness(o), o.service.name))
-    return []
+    offers: dict[str, Offer] = {}
+    for candidate_pathway, pg in graphs:
+        suggestions = graph.alternatives(
+            pg, str(service.id), profile, states, category=service.category.code, among=loaded
+        )
+        for offer in _offers(candidate_pathway, suggestions, loaded):
+            known = offers.get(str(offer.service.id))
+            if known is None or _nearness(offer) < _nearness(known):
+                offers[str(offer.service.id)] = offer
+    return sorted(offers.values(), key=lambda o: (*_nearness(o), o.service.name))
 
 
 def _nearness(offer: Offer) -> tuple:
