@@ -11,7 +11,7 @@ Rules (docs/hsds.md):
   data-sharing agreement or a focal point; new services do not accept referrals; an import may
   close or deactivate an existing service but never reopens one.
 - Bounded work: one query per table to read what exists, bulk writes with history rows
-  (django-simple-history), whatever the number of rows.
+  (``COPY``, the rows django-simple-history would write), whatever the number of rows.
 """
 
 import uuid
@@ -22,9 +22,9 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 from tqdm import tqdm
 
+from common.bulk import copy_create_with_history, copy_update_with_history
 from common.errors import PermissionDenied
 from common.saving import save_with_history
 from partners.hsds.errors import HsdsImportError, Source
@@ -313,16 +313,9 @@ class _Importer:
         plan.fields.update(changed)
 
     def _write(self, spec: Table, plan: "_Plan") -> None:
-        if plan.create:
-            bulk_create_with_history(plan.create, spec.model, batch_size=BATCH_SIZE, default_user=self.actor)
-        if plan.update:
-            bulk_update_with_history(
-                plan.update,
-                spec.model,
-                fields=sorted(plan.fields),
-                batch_size=BATCH_SIZE,
-                default_user=self.actor,
-            )
+        # COPY, not multi-row INSERTs: the same rows and history rows, a fraction of the time
+        copy_create_with_history(plan.create, spec.model, default_user=self.actor)
+        copy_update_with_history(plan.update, spec.model, fields=sorted(plan.fields), default_user=self.actor)
         self.report.created[spec.name] += len(plan.create)
         self.report.updated[spec.name] += len(plan.update)
         self.report.unchanged[spec.name] += plan.unchanged
