@@ -6,8 +6,9 @@ taxonomy term document; a list of them; an HSDA ``Page`` envelope; or the tabula
 Data Package (``services.csv``, ``organizations.csv``, … and ``datapackage.json``).
 
 JSON documents are validated against the official compiled schema before anything else; CSV rows
-are converted to the types the schema gives and validated row by row. Every error names the file,
-the row (or the place in the document) and the field.
+are converted to the types the schema gives and validated row by row (a compiled validator
+decides, jsonschema words the error: ``_Schema``). Every error names the file, the row (or the
+place in the document) and the field.
 """
 
 import csv
@@ -16,9 +17,10 @@ import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
+import fastjsonschema
 from django.conf import settings
 from jsonschema import Draft7Validator, FormatChecker
 
@@ -102,20 +104,57 @@ def _uuid(value, source: Source, field_name: str) -> uuid.UUID:
 # Schema validation ---------------------------------------------------------------------------
 
 
-@cache
-def _validator(table: str) -> Draft7Validator:
-    schema = {**definition(table), "definitions": hsds_schema()["definitions"]}
-    return Draft7Validator(schema, format_checker=FormatChecker())
+class _Schema:
+    """One schema, two validators: a compiled one decides, jsonschema words a failure.
+
+    fastjsonschema turns the schema into Python code once and checks a valid document many times
+    faster than jsonschema walks it, which at thousands of rows was most of reading a package.
+    The official schema with jsonschema stays the judge: a document the compiled validator
+    refuses is handed to jsonschema, whose first error (the message every import has always
+    given) is the answer, and which accepts the document if it finds none. For the formats the
+    compiled validator asks jsonschema's own checks, so both check the same ones in the same way
+    (jsonschema here checks ``uuid`` and ``email``, not ``uri`` or ``date-time``);
+    ``tests/hsds/test_validators.py`` proves them to agree on the fixtures and on crafted
+    invalid documents.
+    """
+
+    def __init__(self, schema: dict):
+        self.judge = Draft7Validator(schema, format_checker=FORMAT_CHECKER)
+        formats = {name: partial(FORMAT_CHECKER.conforms, format=name) for name in _formats_in(schema)}
+        # use_default=False: the compiled validator would otherwise write defaults into the document
+        self.compiled = fastjsonschema.compile(schema, formats=formats, use_default=False)
+
+    def first_error(self, instance):
+        try:
+            self.compiled(instance)
+        except fastjsonschema.JsonSchemaValueException:
+            return _first_error(self.judge, instance)
+        return None
+
+
+FORMAT_CHECKER = FormatChecker()
+
+
+def _formats_in(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats_in(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats_in(value) for value in node))
+    return set()
 
 
 @cache
-def _row_validator(table: str) -> Draft7Validator:
+def _validator(table: str) -> _Schema:
+    return _Schema({**definition(table), "definitions": hsds_schema()["definitions"]})
+
+
+@cache
+def _row_validator(table: str) -> _Schema:
     spec = definition(table)
     properties = scalar_properties(table)
     required = [name for name in [*spec.get("required", []), *spec.get("tabular_required", [])]]
-    return Draft7Validator(
-        {"type": "object", "properties": properties, "required": required}, format_checker=FormatChecker()
-    )
+    return _Schema({"type": "object", "properties": properties, "required": required})
 
 
 def _pointer(path) -> str:
@@ -128,7 +167,7 @@ def _first_error(validator: Draft7Validator, instance):
 
 
 def _validate_document(table: str, document, file: str, where: str) -> None:
-    error = _first_error(_validator(table), document)
+    error = _validator(table).first_error(document)
     if error is None:
         return
     path = list(error.absolute_path)
@@ -401,7 +440,7 @@ def _coerce(table: str, row: dict, source: Source) -> dict:
 
 
 def _validate_row(table: str, values: dict, source: Source) -> None:
-    error = _first_error(_row_validator(table), values)
+    error = _row_validator(table).first_error(values)
     if error is None:
         return
     if error.validator == "required":
