@@ -181,6 +181,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("withdrawal_20_p95_ms", "consent withdrawal, 20 referrals"),
     ("erasure_20_p95_ms", "erasure, 20 referrals"),
     ("alternatives_p95_ms", "pathway alternatives, 2,000 steps (service)"),
+    ("alternatives_rest_p95_ms", "pathway alternatives, 2,000 steps (REST)"),
     ("hsds_import_5000_s", "HSDS import, 5,000 services"),
 )
 
