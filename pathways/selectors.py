@@ -10,13 +10,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from common.errors import NotFound, ServiceError
-from partners.models import Membership, Organisation, Service, ServiceCategory
+from partners.models import Membership, Organisation, Service
 from partners.selectors import is_platform_admin
 from pathways import drawing, graph
 from pathways.conditions import ConditionError, condition_matches, validate_profile
@@ -129,32 +131,23 @@ def pathway_data(pathway: Pathway) -> graph.PathwayData:
 
 
 def services_with_state(service_ids: Iterable) -> dict[str, tuple[Service, graph.ServiceState]]:
-    """Services and their current availability in one query (no per-organisation lookups)."""
-    ids = {str(service_id) for service_id in service_ids}
-    if not ids:
-        return {}
-    return _with_state(Service.objects.filter(id__in=ids))
-
-
-def _with_state(
-    services: QuerySet[Service], *, category: ServiceCategory | None = None
-) -> dict[str, tuple[Service, graph.ServiceState]]:
-    """Each service with its organisation, category and current state, read now, in one query.
+    """Services and their current availability in one query (no per-organisation lookups).
 
     The organisation rule is the one of ``partners.selectors.organisation_can_receive_referrals``,
     evaluated for the whole batch: active, valid data-sharing agreement, an active focal point.
-    ``category``: the one every service of ``services`` has (filtered on), joined once, not per row.
     """
+    ids = {str(service_id) for service_id in service_ids}
+    if not ids:
+        return {}
     focal_point = Membership.objects.filter(
         organisation=OuterRef("organisation_id"), role=Membership.Role.FOCAL_POINT, is_active=True
     )
-    related = ("organisation",) if category is not None else ("organisation", "category")
     result = {}
-    for service in services.select_related(*related).annotate(
-        organisation_has_focal_point=Exists(focal_point)
+    for service in (
+        Service.objects.filter(id__in=ids)
+        .select_related("organisation", "category")
+        .annotate(organisation_has_focal_point=Exists(focal_point))
     ):
-        if category is not None:
-            service.category = category
         result[str(service.id)] = (service, service_state(service, service.organisation_has_focal_point))
     return result
 
@@ -332,24 +325,81 @@ def _published_of(service: Service) -> list[Pathway]:
 
 
 def _candidates(service: Service, pathways: list[Pathway]) -> dict[str, tuple[Service, graph.ServiceState]]:
-    """The other services of ``service``'s category on these pathways, as the directory has them now."""
+    """The other services of ``service``'s category on these pathways, as the directory has them now,
+    each with its organisation and current state, in one query.
+
+    A closed service is never offered, so the query leaves out the inactive, the not accepting and
+    those of inactive organisations (the graph code treats a service without a state as closed);
+    the rest of the rule is ``service_state``'s. Every question asks this, so the SQL is written
+    once per process (``_candidate_sql``) instead of compiled from a queryset each time, which was
+    most of the question's cost; the rows become model instances as the ORM would make them.
+    """
     if not pathways:
         return {}
-    on_pathways = PathwayStep.objects.filter(pathway__in=pathways).values("service_id")
-    # a closed service is never offered: leaving it out here spares its row (the graph code treats
-    # a service without a state as closed); the rest of the rule is service_state's
-    return _with_state(
-        Service.objects.filter(
-            category_id=service.category_id,
-            id__in=on_pathways,
-            is_active=True,
-            is_accepting_referrals=True,
-            organisation__is_active=True,
+    sql, fields, converters, compiler = _candidate_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Membership.Role.FOCAL_POINT.value,
+                service.category_id,
+                service.id,
+                [pathway.id for pathway in pathways],
+            ],
         )
-        .exclude(id=service.id)
-        .order_by(),  # the offers are sorted by nearness, not by the directory's order
-        category=service.category,
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    split = len(fields[Service])
+    result = {}
+    for row in rows:
+        candidate = Service.from_db(connection.alias, fields[Service], row[:split])
+        candidate.organisation = Organisation.from_db(connection.alias, fields[Organisation], row[split:-1])
+        candidate.category = service.category  # the category asked about, the same for every row
+        result[str(candidate.id)] = (candidate, service_state(candidate, row[-1]))
+    return result
+
+
+_CANDIDATE_SQL = """
+SELECT {columns}, EXISTS (
+    SELECT 1 FROM {membership} m
+    WHERE m.{membership_organisation} = o.{organisation_id} AND m.{membership_role} = %s
+      AND m.{membership_is_active}
+)
+FROM {service} s JOIN {organisation} o ON o.{organisation_id} = s.{service_organisation}
+WHERE s.{service_category} = %s AND s.{service_id} <> %s
+  AND s.{service_is_active} AND s.{service_is_accepting_referrals} AND o.{organisation_is_active}
+  AND s.{service_id} IN (SELECT {step_service} FROM {step} WHERE {step_pathway} = ANY(%s))
+"""
+
+
+@cache
+def _candidate_sql():
+    """The candidates' query: every column of the service and of its organisation, then whether the
+    organisation has an active focal point; names from the models' metadata, values as parameters."""
+    quote = connection.ops.quote_name
+    models = {"service": Service, "organisation": Organisation, "membership": Membership, "step": PathwayStep}
+    names = {prefix: quote(model._meta.db_table) for prefix, model in models.items()}
+    for prefix, model, field_names in (
+        ("service", Service, ("id", "organisation", "category", "is_active", "is_accepting_referrals")),
+        ("organisation", Organisation, ("id", "is_active")),
+        ("membership", Membership, ("organisation", "role", "is_active")),
+        ("step", PathwayStep, ("service", "pathway")),
+    ):
+        for name in field_names:
+            names[f"{prefix}_{name}"] = quote(model._meta.get_field(name).column)
+    read = {Service: "s", Organisation: "o"}
+    fields = {model: list(model._meta.concrete_fields) for model in read}
+    names["columns"] = ", ".join(
+        f"{alias}.{quote(field.column)}" for model, alias in read.items() for field in fields[model]
     )
+    sql = _CANDIDATE_SQL.format(**names)
+    compiler = Service.objects.none().query.get_compiler(connection=connection)
+    converters = compiler.get_converters(
+        [field.get_col(model._meta.db_table) for model in read for field in fields[model]]
+    )
+    attnames = {model: [field.attname for field in fields[model]] for model in read}
+    return sql, attnames, converters, compiler
 
 
 def _alternatives_on(graphs, *, service: Service, profile: dict, loaded=None) -> list[Offer]:

@@ -10,7 +10,7 @@ from partners.models import Membership, Organisation, Service
 from pathways import services
 from pathways.api import OfferSerializer
 from pathways.models import Pathway, PathwayStep
-from pathways.selectors import graph_cache_clear, pathway_alternatives, pathway_graph
+from pathways.selectors import _candidates, graph_cache_clear, pathway_alternatives, pathway_graph
 from tests.factories import (
     OperationFactory,
     ServiceCategoryFactory,
@@ -128,6 +128,27 @@ def test_a_new_published_version_answers_instead_of_the_cached_old_one(platform_
     assert [(offer.pathway.id, offer.service.id) for offer in offers] == [
         (new.id, pathway.clinics[1].service_id)
     ]
+
+
+def test_the_candidates_query_reads_services_and_organisations_as_the_orm_does(pathway):
+    """The question's one query is written as SQL (compiling a queryset per question cost most of
+    it): every column of both rows must arrive as the ORM would give it."""
+    Service.objects.filter(pk=pathway.clinics[1].service_id).update(
+        sexes=["female"], languages=["ar", "fr"], min_age=3, description="Line\nbreak"
+    )
+    Organisation.objects.filter(pk=pathway.clinics[2].service.organisation_id).update(
+        dsa_expires_on=date.today() + timedelta(days=30)
+    )
+
+    def columns(obj):
+        return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+    found = _candidates(loaded(pathway.clinics[0].service_id), [pathway])
+    assert len(found) == 2
+    for candidate, _state in found.values():
+        expected = Service.objects.select_related("organisation").get(pk=candidate.pk)
+        assert columns(candidate) == columns(expected)
+        assert columns(candidate.organisation) == columns(expected.organisation)
 
 
 # Queries -----------------------------------------------------------------------------------
