@@ -39,7 +39,9 @@ def copy_create_with_history(objs: Sequence[Model], model: type[Model], *, defau
         _copy(connection, model, fields, rows)
         for obj in objs:
             obj._state.adding, obj._state.db = False, connection.alias
-        _copy_history(connection, model, objs, history_type="+", default_user=default_user)
+        _copy_history(
+            connection, model, objs, history_type="+", default_user=default_user, copied=(fields, rows)
+        )
 
 
 def copy_update_with_history(
@@ -77,8 +79,15 @@ def _columns(model: type[Model]) -> list[Field]:
     return [field for field in model._meta.concrete_fields if not field.generated]
 
 
-def _copy_history(connection, model: type[Model], objs, *, history_type: str, default_user) -> None:
-    """The history rows ``HistoryManager.bulk_history_create`` would build, as plain values."""
+def _copy_history(
+    connection, model: type[Model], objs, *, history_type: str, default_user, copied=None
+) -> None:
+    """The history rows ``HistoryManager.bulk_history_create`` would build, as plain values.
+
+    ``copied``: the fields and rows just copied into the model's table; a history column that is
+    the copy of one of them takes the value already prepared for it (the history model's fields
+    are clones of the model's, so they prepare a value the same way) instead of preparing it again.
+    """
     history = get_history_manager_for_model(model).model
     tracked = [history._meta.get_field(field.name) for field in history.tracked_fields]
     extra = [
@@ -90,8 +99,10 @@ def _copy_history(connection, model: type[Model], objs, *, history_type: str, de
     if unwritten != {history._meta.pk.column} or not isinstance(history._meta.pk, AutoFieldMixin):
         # custom history fields, a UUID history id, …: not what this was written and tested for
         raise ValueError(f"{history.__name__}: history columns {sorted(unwritten)} are not written by COPY")
+    position = {field.attname: index for index, field in enumerate(copied[0])} if copied else {}
+    reused = [position.get(field.attname) for field in tracked]
     rows = []
-    for obj in objs:
+    for number, obj in enumerate(objs):
         # the same expressions as bulk_history_create, with its callers' defaults (no date, no reason)
         author = getattr(obj, "_history_user", default_user or history.get_default_history_user(obj))
         values = [getattr(obj, field.attname) for field in tracked]
@@ -100,9 +111,10 @@ def _copy_history(connection, model: type[Model], objs, *, history_type: str, de
             get_change_reason_from_object(obj) or None,
             history_type,
         ]
+        ready = copied[1][number] if copied else ()
         prepared = (
-            field.get_db_prep_save(value, connection)
-            for field, value in zip(tracked + extra, values, strict=True)
+            field.get_db_prep_save(value, connection) if index is None else ready[index]
+            for field, value, index in zip(tracked + extra, values, reused + [None] * len(extra), strict=True)
         )
         rows.append((*prepared, getattr(author, "pk", None)))
     _copy(connection, history, [*tracked, *extra, user], rows)
