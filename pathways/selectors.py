@@ -14,7 +14,7 @@ from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from common.errors import NotFound, ServiceError
@@ -336,8 +336,11 @@ def _candidates(service: Service, pathways: list[Pathway]) -> dict[str, tuple[Se
     """
     if not pathways:
         return {}
-    sql, fields, converters, compiler = _candidate_sql()
-    with connection.cursor() as cursor:
+    sql, fields, expressions = _candidate_sql()
+    alias = router.db_for_read(Service)  # where a queryset of services would read
+    compiler = Service.objects.none().query.get_compiler(using=alias)
+    converters = compiler.get_converters(expressions)
+    with connections[alias].cursor() as cursor:
         cursor.execute(
             sql,
             [
@@ -353,8 +356,8 @@ def _candidates(service: Service, pathways: list[Pathway]) -> dict[str, tuple[Se
     split = len(fields[Service])
     result = {}
     for row in rows:
-        candidate = Service.from_db(connection.alias, fields[Service], row[:split])
-        candidate.organisation = Organisation.from_db(connection.alias, fields[Organisation], row[split:-1])
+        candidate = Service.from_db(alias, fields[Service], row[:split])
+        candidate.organisation = Organisation.from_db(alias, fields[Organisation], row[split:-1])
         candidate.category = service.category  # the category asked about, the same for every row
         result[str(candidate.id)] = (candidate, service_state(candidate, row[-1]))
     return result
@@ -393,13 +396,10 @@ def _candidate_sql():
     names["columns"] = ", ".join(
         f"{alias}.{quote(field.column)}" for model, alias in read.items() for field in fields[model]
     )
-    sql = _CANDIDATE_SQL.format(**names)
-    compiler = Service.objects.none().query.get_compiler(connection=connection)
-    converters = compiler.get_converters(
-        [field.get_col(model._meta.db_table) for model in read for field in fields[model]]
-    )
     attnames = {model: [field.attname for field in fields[model]] for model in read}
-    return sql, attnames, converters, compiler
+    # the columns as expressions, for the ORM's converters of each field (applied per query)
+    expressions = [field.get_col(model._meta.db_table) for model in read for field in fields[model]]
+    return _CANDIDATE_SQL.format(**names), attnames, expressions
 
 
 def _alternatives_on(graphs, *, service: Service, profile: dict, loaded=None) -> list[Offer]:
