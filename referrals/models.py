@@ -102,7 +102,10 @@ class Referral(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True, help_text="When it last climbed a level")
     # the escalation level reached on the current clock: the answer clock (``due_by``) until accepted,
     # then the outcome clock (``outcome_due_by``), which accepting starts again at 0
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="0, 1 or 2: the level reached on the current clock (answer; outcome once accepted)",
+    )
     outcome_due_by = models.DateTimeField(
         null=True,
         blank=True,

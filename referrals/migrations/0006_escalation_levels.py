@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalreferral',
             name='escalation_level',
-            field=models.PositiveSmallIntegerField(default=0),
+            field=models.PositiveSmallIntegerField(default=0, help_text="0, 1 or 2: the level reached on the current clock (answer; outcome once accepted)"),
         ),
         migrations.AddField(
             model_name='historicalreferral',
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='referral',
             name='escalation_level',
-            field=models.PositiveSmallIntegerField(default=0),
+            field=models.PositiveSmallIntegerField(default=0, help_text="0, 1 or 2: the level reached on the current clock (answer; outcome once accepted)"),
         ),
         migrations.AddField(
             model_name='referral',
