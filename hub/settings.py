@@ -405,6 +405,11 @@ DATA_SUBJECT_REQUEST_DUE_DAYS = int(os.environ.get("DATA_SUBJECT_REQUEST_DUE_DAY
 ESCALATION_CRON = os.environ.get("ESCALATION_CRON", "*/5 * * * *")
 REMINDERS_CRON = os.environ.get("REMINDERS_CRON", "7 * * * *")  # consent expiry, requests due soon
 RETENTION_CRON = os.environ.get("RETENTION_CRON", "17 3 * * *")
+# Escalation level 2 (the sending focal point and the operation coordinator) comes this many hours
+# after level 1 when still unanswered, or still without an outcome: hours for emergency referrals
+# (every PSEA report is one), days for the rest (docs/referrals.md, Escalation).
+ESCALATION_LEVEL_2_HOURS_EMERGENCY = int(os.environ.get("ESCALATION_LEVEL_2_HOURS_EMERGENCY", "4"))
+ESCALATION_LEVEL_2_HOURS = int(os.environ.get("ESCALATION_LEVEL_2_HOURS", str(3 * 24)))
 # A worker that sent no heartbeat for this long is taken for dead and its running jobs are retried.
 JOB_STALLED_AFTER_SECONDS = int(os.environ.get("JOB_STALLED_AFTER_SECONDS", "60"))
 # Days before its due date that the holder of an open data-subject request is reminded (once).

@@ -19,6 +19,7 @@ EVENTS = {
     K.REFERRAL_WITHDRAWN: _("Referral withdrawn"),
     K.CONSENT_WITHDRAWN: _("Consent withdrawn: delete your copy"),
     K.REFERRAL_ESCALATED: _("Referral overdue"),
+    K.OUTCOME_OVERDUE: _("Outcome overdue"),
     K.CONSENT_EXPIRED: _("Consent expired"),
     K.REQUEST_DUE_SOON: _("Data-subject request due soon"),
 }
@@ -37,6 +38,10 @@ SENTENCES = {
         "its data that your organisation holds must be deleted."
     ),
     K.REFERRAL_ESCALATED: _("Referral %(reference)s is overdue: it had no answer by its due date."),
+    K.OUTCOME_OVERDUE: _(
+        "Referral %(reference)s was accepted but has no outcome recorded by its due date. "
+        "Escalation: %(code)s."
+    ),
     K.CONSENT_EXPIRED: _("Consent record %(reference)s has expired: it no longer covers new referrals."),
     K.REQUEST_DUE_SOON: _("Data-subject request %(reference)s is due soon."),
 }

@@ -64,7 +64,8 @@ class AccountAdmin(UserAdmin):
 
 @admin.register(Operation)
 class OperationAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "country_code"]
+    list_display = ["name", "country_code", "coordinator"]
+    raw_id_fields = ["coordinator"]
 
 
 @admin.register(Location)

@@ -297,6 +297,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "response_hours_emergency",
             "response_hours_urgent",
             "response_hours_normal",
+            "outcome_due_days",
             "required_fields",
             "optional_fields",
             "updated_at",
@@ -327,6 +328,13 @@ class ServiceWriteSerializer(StrictSerializer):
     )
     response_hours_normal = serializers.IntegerField(
         min_value=1, max_value=services.MAX_RESPONSE_HOURS, required=False
+    )
+    outcome_due_days = serializers.IntegerField(
+        min_value=1,
+        max_value=services.MAX_OUTCOME_DUE_DAYS,
+        allow_null=True,
+        required=False,
+        help_text="Days after acceptance by which an outcome is due, or it is escalated; null: never",
     )
     required_fields = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     optional_fields = serializers.ListField(child=serializers.CharField(max_length=64), required=False)

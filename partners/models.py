@@ -34,6 +34,16 @@ class Operation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120, unique=True)
     country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    # told of every referral that reaches escalation level 2 in this operation (docs/referrals.md)
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coordinated_operations",
+        help_text="Told when a referral to a service of this operation reaches escalation level 2; "
+        "receives notices only while an active member of an organisation",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -249,6 +259,11 @@ class Service(models.Model):
     response_hours_emergency = models.PositiveIntegerField(default=24)
     response_hours_urgent = models.PositiveIntegerField(default=72)
     response_hours_normal = models.PositiveIntegerField(default=14 * 24)
+    outcome_due_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days after acceptance by which an outcome is due, or it is escalated; empty: never",
+    )
     required_fields = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     optional_fields = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -79,6 +79,7 @@ class ServiceType(DjangoObjectType):
             "response_hours_emergency",
             "response_hours_urgent",
             "response_hours_normal",
+            "outcome_due_days",
         )
 
     @classmethod

@@ -47,12 +47,15 @@ SERVICE_EDITABLE_FIELDS = (
     "response_hours_emergency",
     "response_hours_urgent",
     "response_hours_normal",
+    "outcome_due_days",
     "required_fields",
     "optional_fields",
 )
 URGENCIES = ("emergency", "urgent", "normal")
 # a response target beyond a year is a typo, not a promise
 MAX_RESPONSE_HOURS = 24 * 365
+# an outcome due after acceptance: within a year, or never (None)
+MAX_OUTCOME_DUE_DAYS = 365
 # the columns' sizes: a longer code or need could not be stored
 MAX_LANGUAGE_CODE = Service._meta.get_field("languages").base_field.max_length
 MAX_NEED_CODE = Service._meta.get_field("specific_needs").base_field.max_length
@@ -566,6 +569,10 @@ def service_data_problems(data: Mapping, *, current: Service | None = None) -> l
         if key in data and not _whole_number_from(1, MAX_RESPONSE_HOURS, data[key]):
             message = f"A response target is a whole number of hours from 1 to {MAX_RESPONSE_HOURS}."
             add(key, code="invalid", message=message)
+    days = data.get("outcome_due_days")
+    if days is not None and not _whole_number_from(1, MAX_OUTCOME_DUE_DAYS, days):
+        message = f"Outcome due days are a whole number from 1 to {MAX_OUTCOME_DUE_DAYS}, or null (never)."
+        add("outcome_due_days", code="invalid", message=message)
     if bad := [sex for sex in data.get("sexes") or [] if sex not in Service.Sex.values]:
         allowed = ", ".join(Service.Sex.values)
         add(

@@ -120,6 +120,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "due_by",
             "is_overdue",
             "escalated_at",
+            "escalation_level",
+            "outcome_due_by",
             "outcome",
             "outcome_note",
             "person",

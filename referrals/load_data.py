@@ -126,6 +126,8 @@ SERVICE_TEMPLATES = {
     "psea": ("PSEA focal point", ["given_name", "phone", "best_time_to_call"], ["narrative"], (4, 24, 72)),
 }
 ORDINARY_CATEGORIES = [code for code in SERVICE_TEMPLATES if code != "psea"]
+# services that set an outcome due date (``Service.outcome_due_days``); the rest never escalate one
+OUTCOME_DUE_DAYS = {"gbv_case_management": 30, "child_protection": 30, "legal_aid": 60, "psea": 7}
 
 GIVEN_NAMES = [
     "Amal",
@@ -279,6 +281,7 @@ class Directory:
     focal_point_of: dict = field(default_factory=dict)  # organisation id → user
     staff_of: dict = field(default_factory=dict)  # organisation id → Staff
     group_of: dict = field(default_factory=dict)  # organisation id → its group's id
+    service_of: dict = field(default_factory=dict)  # service id → Service
 
     def index(self) -> None:
         for staff in self.staff:
@@ -288,6 +291,8 @@ class Directory:
             people = [*staff.acting, staff.viewer]
             self.members_of[organisation_id] = {user.pk for user in people}
             self.focal_point_of[organisation_id] = staff.focal_point
+            for service in [*staff.services, *([staff.psea_service] if staff.psea_service else [])]:
+                self.service_of[service.id] = service
             for user in people:
                 self.organisation_of[user.pk] = organisation_id
 
@@ -430,6 +435,9 @@ def build_directory(
         send_weights=send,
     )
     directory.index()
+    # the operation's coordinator: the focal point of the last organisation (told at level 2)
+    operation.coordinator = staff_list[-1].focal_point
+    operation.save(update_fields=["coordinator"])
     return directory
 
 
@@ -470,6 +478,7 @@ def _service(organisation: Organisation, category: ServiceCategory, code: str, r
         response_hours_emergency=emergency,
         response_hours_urgent=urgent,
         response_hours_normal=normal,
+        outcome_due_days=OUTCOME_DUE_DAYS.get(code),
     )
 
 
@@ -766,13 +775,32 @@ class Planner:
                 if rng.random() < 0.8:
                     steps.append(Step("close", later(120), manager()))
         steps = [step for step in steps if step.at < self.now]
-        # the scheduler escalates what is still unanswered a few minutes after its due date
-        escalate_at = due_by + timedelta(minutes=rng.uniform(1, 10))
-        answered = next((s.at for s in steps if s.action not in ("acknowledge",)), None)
-        if escalate_at < self.now and (answered is None or answered > escalate_at):
-            steps.append(Step("escalate", escalate_at))
+        # the scheduler climbs a level a few minutes after it is due, while nobody answers (level 1
+        # at due_by, level 2 a period later), then, once accepted, while there is no outcome
+        level_2_after = services.escalation_level_2_after(urgency)
+        answered = next((s.at for s in steps if s.action != "acknowledge"), None)
+        escalations = self._escalations(due_by, answered, level_2_after)
+        accepted = next((s.at for s in steps if s.action == "accept"), None)
+        outcome_due = services.outcome_due(plan.to_service, accepted) if accepted else None
+        if outcome_due is not None:
+            ended = next((s.at for s in steps if s.action in ("complete", "withdraw")), None)
+            escalations += self._escalations(outcome_due, ended, level_2_after)
+        if escalations:
+            steps += [Step("escalate", at) for at in escalations]
             steps.sort(key=lambda step: step.at)
         return steps
+
+    def _escalations(self, due, stopped, level_2_after) -> list[datetime]:
+        """When the scheduler climbs levels 1 and 2 on one clock, before ``stopped`` (if ever) and now."""
+        times = []
+        at = due
+        for _level in (1, 2):
+            at = at + timedelta(minutes=self.rng.uniform(1, 10))
+            if at >= self.now or (stopped is not None and stopped <= at):
+                break
+            times.append(at)
+            at = at + level_2_after
+        return times
 
 
 class _References:
@@ -1062,10 +1090,16 @@ class RowWriter:
         at, actor = step.at, step.actor
         to_organisation = state["to_organisation_id"]
         if step.action == "escalate":  # referrals_escalate_overdue: a plain save, no author
+            escalation = transitions.next_escalation(state["status"], state["escalation_level"])
+            state["escalation_level"] = escalation.level
             state["escalated_at"] = state["updated_at"] = at
             history.append(_history(state, kind="~", user=None, at=at))
-            events.append(self._event(state, transitions.ESCALATION.event, at, from_status=state["status"]))
-            self._carry_out(transitions.ESCALATION, state, grants, notifications, at)
+            events.append(
+                self._event(
+                    state, escalation.event, at, from_status=state["status"], reason_code=escalation.action
+                )
+            )
+            self._carry_out(escalation, state, grants, notifications, at, escalation.action)
             return
         organisation_id = self.directory.organisation_of[actor.pk]
         if step.action == "assign":  # referral_assign
@@ -1105,6 +1139,11 @@ class RowWriter:
             state["outcome_note"] = note
         previous = state["status"]
         state["status"] = transition.target
+        if transition.starts_outcome_clock:
+            state["escalation_level"] = 0
+            state["outcome_due_by"] = services.outcome_due(
+                self.directory.service_of[state["to_service_id"]], at
+            )
         state["updated_at"] = at
         history.append(_history(state, kind="~", user=actor, at=at))
         events.append(
@@ -1137,10 +1176,17 @@ class RowWriter:
         kind = transition.notice
         if kind and transition.notify:
             receiving, sending = state["to_organisation_id"], state["from_organisation_id"]
+            coordinator = self.directory.operation.coordinator_id
             found = {
                 transitions.RECEIVING_FOCAL_POINT: (self.directory.focal_point_of[receiving].pk, receiving),
+                transitions.SENDING_FOCAL_POINT: (self.directory.focal_point_of[sending].pk, sending),
                 transitions.ASSIGNEE: (state["assigned_to_id"], receiving),
                 transitions.REFERRER: (state["from_user_id"], sending),
+                # generated staff are all active members; a coordinator from elsewhere is not told
+                transitions.COORDINATOR: (
+                    coordinator if coordinator in self.directory.organisation_of else None,
+                    self.directory.organisation_of.get(coordinator),
+                ),
             }
             told = (found[name] for name in transition.notify if name in found)  # no onward referrals here
             self._notify(notifications, state, kind, at, *told, reason_code=reason_code or "")

@@ -99,7 +99,18 @@ class Referral(models.Model):
     )
     restricted = models.BooleanField(default=False, help_text="Visible only to the assigned caseworker")
     due_by = models.DateTimeField()
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When it last climbed a level")
+    # the escalation level reached on the current clock: the answer clock (``due_by``) until accepted,
+    # then the outcome clock (``outcome_due_by``), which accepting starts again at 0
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="0, 1 or 2: the level reached on the current clock (answer; outcome once accepted)",
+    )
+    outcome_due_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Accepted: the outcome is due by then (the service's outcome_due_days)",
+    )
     outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
     outcome_note = EncryptedTextField()
     idempotency_key = models.CharField(max_length=100)
@@ -140,6 +151,11 @@ class Referral(models.Model):
                 fields=["from_organisation", "status", "-created_at", "-id"], name="referral_outbox_idx"
             ),
             models.Index(fields=["assigned_to", "-created_at", "-id"], name="referral_assigned_idx"),
+            models.Index(
+                fields=["outcome_due_by"],
+                name="referral_outcome_due_idx",
+                condition=Q(status="accepted", outcome_due_by__isnull=False),
+            ),
             models.Index(
                 fields=["due_by"],
                 name="referral_awaiting_due_idx",
@@ -232,7 +248,7 @@ class ReferralEvent(models.Model):
         CONSENT_WITHDRAWN = "consent_withdrawn", "Withdrawn: consent withdrawn"
         ASSIGNED = "assigned", "Assigned"
         REFERRED_ONWARD = "referred_onward", "Referred onward"
-        ESCALATED = "escalated", "Escalated: no answer by the due date"
+        ESCALATED = "escalated", "Escalated: no answer or no outcome by its due date"
         PAYLOAD_ERASED = "payload_erased", "Shared data erased"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -301,6 +317,7 @@ class Notification(models.Model):
         REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
         CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn: delete your copy"
         REFERRAL_ESCALATED = "referral_escalated", "Referral overdue"
+        OUTCOME_OVERDUE = "outcome_overdue", "Outcome overdue"
         CONSENT_EXPIRED = "consent_expired", "Consent expired"
         REQUEST_DUE_SOON = "request_due_soon", "Data-subject request due soon"
 

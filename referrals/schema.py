@@ -393,7 +393,17 @@ class ReferralType(DjangoObjectType):
         model = Referral
         name = "Referral"
         interfaces = (relay.Node,)
-        fields = ("id", "reference", "due_by", "escalated_at", "restricted", "pathway_version", "created_at")
+        fields = (
+            "id",
+            "reference",
+            "due_by",
+            "escalated_at",
+            "escalation_level",
+            "outcome_due_by",
+            "restricted",
+            "pathway_version",
+            "created_at",
+        )
 
     @classmethod
     def get_node(cls, info, id):

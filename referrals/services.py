@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -221,10 +222,18 @@ def _revoke_receiving_respond(referrals: Iterable[Referral]) -> None:
 
 def _carry_out(transition: transitions.Transition, referral: Referral, reason_code: str = "") -> None:
     """The grant changes and notifications the table names for this transition."""
+    _carry_out_many(transition, [referral], reason_code)
+
+
+def _carry_out_many(
+    transition: transitions.Transition, referrals: list[Referral], reason_code: str = ""
+) -> None:
+    if not referrals:
+        return
     if transitions.REVOKE_RECEIVING_RESPOND in transition.grants:
-        _revoke_receiving_respond([referral])
+        _revoke_receiving_respond(referrals)
     if transition.notice and transition.notify:
-        _notify_many([referral], transition.notice, transition.notify, reason_code)
+        _notify_many(referrals, transition.notice, transition.notify, reason_code)
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -373,6 +382,12 @@ def _create_referral(
     _event(referral, ReferralEvent.Kind.SENT, actor=actor, organisation=organisation)
     _notify(referral, transitions.NEW_REFERRAL_NOTICE, _focal_point_of(receiving.id))
     return referral
+
+
+def outcome_due(service: Service, accepted_at):
+    """When an outcome is due for a referral to ``service`` accepted at ``accepted_at`` (None: never)."""
+    days = service.outcome_due_days
+    return accepted_at + timedelta(days=days) if days else None
 
 
 def _check_choices(*, urgency: str, source: str) -> None:
@@ -584,7 +599,7 @@ def referral_transition(
     # lock first: two partners may accept at once; the second sees the new state and gets a conflict
     referral = (
         Referral.objects.select_for_update()
-        .select_related("to_organisation", "from_organisation")
+        .select_related("to_organisation", "from_organisation", "to_service")
         .get(pk=referral.pk)
     )
     membership = _authorise(actor, referral, action)
@@ -596,6 +611,9 @@ def referral_transition(
         referral.outcome_note = note
     previous = referral.status
     referral.status = transition.target
+    if transition.starts_outcome_clock:
+        referral.escalation_level = 0  # the answer came: escalation climbs on the outcome clock now
+        referral.outcome_due_by = outcome_due(referral.to_service, timezone.now())
     save_with_history(referral, actor, validate=False)
     _event(
         referral,
@@ -726,21 +744,63 @@ def _restricted_holders(referral: Referral) -> list:
 # Escalation, information, access log ------------------------------------------------------
 
 
+def escalation_level_2_after(urgency: str) -> timedelta:
+    """How long after level 1 a referral still overdue climbs to level 2."""
+    if urgency == Referral.Urgency.EMERGENCY:
+        return timedelta(hours=settings.ESCALATION_LEVEL_2_HOURS_EMERGENCY)
+    return timedelta(hours=settings.ESCALATION_LEVEL_2_HOURS)
+
+
+def escalation_due_at(referral: Referral):
+    """When ``referral`` climbs its next escalation level, or None when it never will as it stands."""
+    step = transitions.next_escalation(referral.status, referral.escalation_level)
+    if step is None:
+        return None
+    if step.level == 2:
+        return referral.escalated_at + escalation_level_2_after(referral.urgency)
+    return referral.outcome_due_by if step.action.startswith(transitions.NO_OUTCOME) else referral.due_by
+
+
+def _escalation_due(step: transitions.Transition, now) -> Q:
+    """The referrals due to climb to ``step`` at ``now`` (the query twin of ``escalation_due_at``)."""
+    due = Q(status__in=step.sources, escalation_level=step.level - 1)
+    if step.level == 2:
+        emergency = Q(urgency=Referral.Urgency.EMERGENCY)
+        return due & (
+            (emergency & Q(escalated_at__lte=now - escalation_level_2_after(Referral.Urgency.EMERGENCY)))
+            | (~emergency & Q(escalated_at__lte=now - escalation_level_2_after(Referral.Urgency.NORMAL)))
+        )
+    if step.action.startswith(transitions.NO_OUTCOME):
+        return due & Q(outcome_due_by__lt=now)
+    return due & Q(due_by__lt=now)
+
+
 @transaction.atomic
 def referrals_escalate_overdue(*, now=None) -> int:
-    """Mark referrals with no answer by their due date and tell both sides; each is escalated once."""
+    """Climb one escalation level for every referral due at ``now``: no answer by its due date
+    (level 1: the receiving focal point), still none a period later (level 2: the sending focal
+    point and the operation's coordinator); the same for an accepted referral without an outcome
+    by its ``outcome_due_by``. Each level is reached once, however often this runs; a referral
+    climbs at most one level per run. Returns how many escalations were made."""
     now = now or timezone.now()
-    overdue = list(
-        Referral.objects.select_for_update(skip_locked=True)
-        .filter(status__in=Referral.AWAITING_ANSWER, due_by__lt=now, escalated_at__isnull=True)
-        .select_related("from_user")
-    )
-    for referral in overdue:
-        referral.escalated_at = now
-        referral.save(update_fields=["escalated_at", "updated_at"])
-        _event(referral, transitions.ESCALATION.event, from_status=referral.status)
-        _carry_out(transitions.ESCALATION, referral)
-    return len(overdue)
+    done: set = set()
+    count = 0
+    for step in transitions.ESCALATIONS:
+        due = list(
+            Referral.objects.select_for_update(skip_locked=True)
+            .filter(_escalation_due(step, now))
+            .exclude(pk__in=done)
+            .order_by("pk")
+        )
+        for referral in due:
+            referral.escalation_level = step.level
+            referral.escalated_at = now
+            referral.save(update_fields=["escalation_level", "escalated_at", "updated_at"])
+            _event(referral, step.event, from_status=referral.status, reason_code=step.action, at=now)
+        _carry_out_many(step, due, step.action)
+        done |= {referral.pk for referral in due}
+        count += len(due)
+    return count
 
 
 @transaction.atomic
@@ -859,14 +919,19 @@ def _event_row(
 
 
 def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reason_code: str = "") -> None:
-    """The notices of a cascade in one insert: the focal points looked up once for all."""
+    """The notices of a cascade in one insert: the focal points looked up once for all. Only active
+    members are told: an organisation's active focal point, a coordinator with an active membership."""
+    who = tuple(who)
     organisation_ids = {referral.to_organisation_id for referral in referrals}
+    if transitions.SENDING_FOCAL_POINT in who:
+        organisation_ids |= {referral.from_organisation_id for referral in referrals}
     focal_points = {
         membership.organisation_id: membership.user_id
         for membership in Membership.objects.filter(
             organisation_id__in=organisation_ids, role=Membership.Role.FOCAL_POINT, is_active=True
         )
     }
+    coordinators = _coordinators_of(referrals) if transitions.COORDINATOR in who else {}
     rows = []
     for referral in referrals:
         # who is told, and as a member of which side
@@ -875,8 +940,13 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reaso
                 focal_points.get(referral.to_organisation_id),
                 referral.to_organisation_id,
             ),
+            transitions.SENDING_FOCAL_POINT: (
+                focal_points.get(referral.from_organisation_id),
+                referral.from_organisation_id,
+            ),
             transitions.ASSIGNEE: (referral.assigned_to_id, referral.to_organisation_id),
             transitions.REFERRER: (referral.from_user_id, referral.from_organisation_id),
+            transitions.COORDINATOR: coordinators.get(referral.to_organisation_id, (None, None)),
         }
         told = {}
         for name in who:
@@ -889,6 +959,30 @@ def _notify_many(referrals: list[Referral], kind: str, who: Iterable[str], reaso
         if transitions.EARLIER_REFERRERS in who:
             rows += _notices_up_the_chain(referral, reason_code, already=set(told))
     outbox_write(rows)
+
+
+def _coordinators_of(referrals: list[Referral]) -> dict:
+    """Per receiving organisation: (its operation's coordinator, the organisation they are an
+    active member of). A coordinator without an active membership, or whose account is
+    deactivated, is left out: they receive nothing."""
+    coordinator_of = dict(
+        Organisation.objects.filter(
+            pk__in={referral.to_organisation_id for referral in referrals},
+            operation__coordinator__isnull=False,
+        ).values_list("pk", "operation__coordinator_id")
+    )
+    if not coordinator_of:
+        return {}
+    member_of = dict(
+        Membership.objects.filter(
+            user_id__in=set(coordinator_of.values()), is_active=True, user__is_active=True
+        ).values_list("user_id", "organisation_id")
+    )
+    return {
+        organisation_id: (user_id, member_of[user_id])
+        for organisation_id, user_id in coordinator_of.items()
+        if user_id in member_of
+    }
 
 
 def _notices_up_the_chain(referral: Referral, reason_code: str, *, already: set) -> list[Notification]:

@@ -32,6 +32,9 @@ VIEW, RESPOND, MANAGE = "view_referral", "respond_referral", "manage_referral"
 RECEIVING_FOCAL_POINT = "receiving_focal_point"
 ASSIGNEE = "assignee"
 REFERRER = "referrer"
+SENDING_FOCAL_POINT = "sending_focal_point"
+# the operation's coordinator (``Operation.coordinator``), told as a member of their own organisation
+COORDINATOR = "operation_coordinator"
 # the referrers of the referrals this one was referred onward from (parent, grandparent, …): each is
 # told on their own referral, with ONWARD_NOTICE, and never learns the onward referral itself
 EARLIER_REFERRERS = "earlier_referrers"
@@ -74,6 +77,8 @@ class Transition:
     grants: tuple[str, ...] = ()
     refused_state_message: str = ""  # how a wrong state is worded, {status} filled in
     refused_role_message: str = ""
+    starts_outcome_clock: bool = False  # the outcome is due within the service's ``outcome_due_days``
+    level: int = 0  # an escalation: the level it climbs to
 
     def state_message(self, status: str) -> str:
         if self.refused_state_message:
@@ -107,6 +112,7 @@ TABLE: dict[str, Transition] = {
             event="accepted",
             notify=(REFERRER,),
             notice="referral_accepted",
+            starts_outcome_clock=True,
         ),
         Transition(
             "decline",
@@ -188,16 +194,34 @@ CONSENT_WITHDRAWAL = Transition(
     notice="consent_withdrawn",
     grants=(REVOKE_RECEIVING_RESPOND,),
 )
-ESCALATION = Transition(
-    "escalate",
-    AWAITING_ANSWER,
-    None,
-    RECEIVING,
-    RESPOND,
-    event="escalated",
-    notify=(REFERRER, RECEIVING_FOCAL_POINT),
-    notice="referral_escalated",
+# Escalation climbs, on two clocks: the answer (``due_by``, for a sent or acknowledged referral) and
+# the outcome (``outcome_due_by``, for an accepted one; accepting starts it at level 0). Level 1 is
+# due at the deadline and tells the receiving focal point; level 2 is due a second period after
+# level 1 (``ESCALATION_LEVEL_2_HOURS``, by urgency) and tells the sending focal point and the
+# operation's coordinator. The action is the event's reason code; a level is reached once.
+NO_ANSWER, NO_OUTCOME = "no_answer", "no_outcome"
+ESCALATIONS = tuple(
+    Transition(
+        f"{clock}_level_{level}",
+        AWAITING_ANSWER if clock == NO_ANSWER else (ACCEPTED,),
+        None,
+        RECEIVING,
+        RESPOND,
+        event="escalated",
+        notify=(RECEIVING_FOCAL_POINT,) if level == 1 else (SENDING_FOCAL_POINT, COORDINATOR),
+        notice="referral_escalated" if clock == NO_ANSWER else "outcome_overdue",
+        level=level,
+    )
+    for clock in (NO_ANSWER, NO_OUTCOME)
+    for level in (1, 2)
 )
+ESCALATION_REASONS = tuple(t.action for t in ESCALATIONS)
+
+
+def next_escalation(status: str, level: int) -> Transition | None:
+    """The escalation a referral in ``status`` at ``level`` climbs to next, or None (it is
+    answered and done, or at the top)."""
+    return next((t for t in ESCALATIONS if status in t.sources and t.level == level + 1), None)
 
 
 # The question every surface asks -----------------------------------------------------------

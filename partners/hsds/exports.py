@@ -235,6 +235,7 @@ def service_profile(service: Service) -> dict:
             "urgent": service.response_hours_urgent,
             "normal": service.response_hours_normal,
         },
+        "outcome_due_days": service.outcome_due_days,
         "sexes": list(service.sexes),
         "specific_needs": list(service.specific_needs),
     }

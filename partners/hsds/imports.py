@@ -570,6 +570,11 @@ class _Importer:
                 fail("response_hours", f"must be an object with keys {', '.join(URGENCIES)}")
             for urgency, value in hours.items():
                 values[f"response_hours_{urgency}"] = value
+        if "outcome_due_days" in profile:
+            days = profile["outcome_due_days"]
+            if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
+                fail("outcome_due_days", "must be a whole number of days, or null")
+            values["outcome_due_days"] = days
         if "sexes" in profile:
             if not isinstance(profile["sexes"], list):
                 fail("sexes", f"must list some of {', '.join(Service.Sex.values)}")

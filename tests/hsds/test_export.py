@@ -76,6 +76,7 @@ def test_exported_services_also_validate_against_the_profile(directory, tmp_path
             "required_fields",
             "optional_fields",
             "response_hours",
+            "outcome_due_days",
             "sexes",
             "specific_needs",
         }

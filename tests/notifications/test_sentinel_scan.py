@@ -1,6 +1,7 @@
 """Nothing delivered carries a value of the person, nor the service that would reveal their
 situation. A person with unmistakable values goes through send, acknowledgement, acceptance, an
-onward referral and its outcome, a decline, a withdrawal and a consent withdrawal, with every user
+onward referral and its outcome, a decline, a withdrawal, escalation to both levels (no answer, and
+no outcome after acceptance, the operation's coordinator told) and a consent withdrawal, with every user
 asking for every event by e-mail and SMS and every organisation's system by webhook; then
 everything delivered is scanned: the in-app rows (and both APIs' renderings of them), every e-mail
 (headers and body), every SMS, every webhook request a real receiver got (headers and body)."""
@@ -10,13 +11,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from consent.services import consent_withdraw
 from notifications.models import NotificationPreference
 from notifications.services import webhook_endpoint_register
 from partners.models import ServiceCategory
 from referrals.models import Notification
-from referrals.services import referral_refer_onward, referral_transition
+from referrals.services import referral_refer_onward, referral_transition, referrals_escalate_overdue
 from tests.factories import ConsentRecordFactory, PersonFactory, ServiceFactory
 from tests.notifications.helpers import run_queued
 from tests.notifications.webhook_receiver import Receiver
@@ -95,6 +97,11 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
         webhook_endpoint_register(
             actor=org.focal_point, url=receiver.url, events=list(Notification.Kind.values)
         )
+    world.service_b.outcome_due_days = 5
+    world.service_b.save()
+    operation = world.b.operation
+    operation.coordinator = world.c.caseworker
+    operation.save()
     optional = ["best_time_to_call", "narrative", "protection_concerns"]
     kept = world.send(reason_note=NOTE, optional_fields=optional, idempotency_key="kept")
     referral_transition(actor=world.b.caseworker, referral=kept, action="acknowledge", note=NOTE)
@@ -114,6 +121,11 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
     referral_transition(
         actor=world.b.caseworker, referral=declined, action="decline", reason_code="other", note=NOTE
     )
+    # unanswered, and the kept one without an outcome: both climb to level 2 (frozen clock)
+    world.send(reason_note=NOTE, optional_fields=optional, idempotency_key="escalated")
+    later = timezone.now() + timedelta(days=15)
+    assert referrals_escalate_overdue(now=later) == 2
+    assert referrals_escalate_overdue(now=later + timedelta(days=4)) == 2
     withdrawn = world.send(reason_note=NOTE, idempotency_key="withdrawn")
     referral_transition(
         actor=world.a.caseworker, referral=withdrawn, action="withdraw", reason_code="other", note=NOTE
@@ -133,7 +145,13 @@ def test_nothing_delivered_holds_a_value_of_the_person_or_the_service(settings, 
         "onward_outcome_recorded",
         "referral_withdrawn",
         "consent_withdrawn",
+        "referral_escalated",
+        "outcome_overdue",
     }
+    assert (
+        Notification.objects.filter(recipient=world.c.caseworker, reason_code__endswith="level_2").count()
+        == 2
+    )
     delivered = [" ".join(str(value) for value in row.values()) for row in Notification.objects.values()]
     for message in mail.outbox:
         delivered.append(message.message().as_string())

@@ -1,5 +1,7 @@
 """The partners REST API through real HTTP requests."""
 
+import json
+
 import pytest
 
 from partners.models import Membership, Organisation, Service
@@ -173,10 +175,20 @@ def test_focal_point_creates_and_edits_own_service(api, org_a):
     service_id = created.json()["id"]
     edited = client.patch(
         f"/api/v1/services/{service_id}",
-        {"is_accepting_referrals": False, "response_hours_urgent": 48, "optional_fields": ["narrative"]},
+        {
+            "is_accepting_referrals": False,
+            "response_hours_urgent": 48,
+            "optional_fields": ["narrative"],
+            "outcome_due_days": 30,
+        },
         format="json",
     )
     assert edited.status_code == 200, edited.json()
+    assert edited.json()["outcome_due_days"] == 30
+    refused = client.patch(f"/api/v1/services/{service_id}", {"outcome_due_days": 400}, format="json")
+    assert refused.status_code == 400 and "outcome_due_days" in json.dumps(refused.json())
+    never = client.patch(f"/api/v1/services/{service_id}", {"outcome_due_days": None}, format="json")
+    assert never.status_code == 200 and never.json()["outcome_due_days"] is None
     service = Service.objects.get(pk=service_id)
     assert (service.is_accepting_referrals, service.response_hours_urgent, service.category) == (
         False,

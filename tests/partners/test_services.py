@@ -266,6 +266,29 @@ def test_service_update_refuses_a_response_target_beyond_a_year(org_a):
     assert updated.response_hours_urgent == 8760
 
 
+def test_an_outcome_is_due_within_a_year_of_acceptance_or_never(org_a, tmp_path):
+    service = ServiceFactory(organisation=org_a)
+    for days in (0, services.MAX_OUTCOME_DUE_DAYS + 1, True, 2.5):
+        error = _refused_by_service_update(service, outcome_due_days=days)
+        assert (error.code, error.field) == ("invalid", "outcome_due_days")
+    assert services.MAX_OUTCOME_DUE_DAYS == 365
+    for days in (1, 365, None):
+        updated = services.service_update(actor=org_a.focal_point, service=service, outcome_due_days=days)
+        assert Service.objects.get(pk=updated.pk).outcome_due_days == days
+    # an HSDS import sets it too, through the same rules
+    row = {
+        "id": str(service.pk),
+        "name": service.name,
+        "status": "active",
+        "organization_id": str(service.organisation_id),
+        "referral_hub": {"outcome_due_days": 21},
+    }
+    hsds_import(path=write_json(tmp_path, "service.json", row))
+    assert Service.objects.get(pk=service.pk).outcome_due_days == 21
+    error = _refused_by_hsds_import(tmp_path, service, referral_hub={"outcome_due_days": "21"})
+    assert (error.code, error.field) == ("hsds_invalid_profile", "referral_hub.outcome_due_days")
+
+
 @pytest.mark.parametrize(
     ("profile", "data", "where"),
     [
@@ -281,6 +304,8 @@ def test_service_update_refuses_a_response_target_beyond_a_year(org_a):
         ),
         ({"sexes": ["female", "alien"]}, {"sexes": ["female", "alien"]}, None),
         ({"specific_needs": ["x" * 65]}, {"specific_needs": ["x" * 65]}, None),
+        ({"outcome_due_days": 0}, {"outcome_due_days": 0}, None),
+        ({"outcome_due_days": 366}, {"outcome_due_days": 366}, None),
     ],
 )
 def test_hsds_import_refuses_what_service_update_refuses_in_the_same_words(

@@ -71,5 +71,17 @@ NOTICES = {
     "close": ((), ""),
     "withdraw": (("receiving_focal_point", "assignee"), "referral_withdrawn"),
     "consent_withdrawn": (("receiving_focal_point", "assignee"), "consent_withdrawn"),
-    "escalate": (("referrer", "receiving_focal_point"), "referral_escalated"),
+    # escalation climbs: level 1 the receiving focal point, level 2 the sending focal point and the
+    # operation's coordinator; on the answer clock, then (accepted) on the outcome clock
+    "no_answer_level_1": (("receiving_focal_point",), "referral_escalated"),
+    "no_answer_level_2": (("sending_focal_point", "operation_coordinator"), "referral_escalated"),
+    "no_outcome_level_1": (("receiving_focal_point",), "outcome_overdue"),
+    "no_outcome_level_2": (("sending_focal_point", "operation_coordinator"), "outcome_overdue"),
+}
+# From which states each escalation climbs (the answer clock, then the outcome clock)
+ESCALATION_SOURCES = {
+    "no_answer_level_1": ("sent", "acknowledged"),
+    "no_answer_level_2": ("sent", "acknowledged"),
+    "no_outcome_level_1": ("accepted",),
+    "no_outcome_level_2": ("accepted",),
 }

@@ -40,7 +40,16 @@ from tests.factories import OrganisationFactory
 pytestmark = pytest.mark.django_db
 
 # random, or read from the clock: the rest of every row must be equal
-UNEQUAL = {"id", "reference", "idempotency_key", "created_at", "updated_at", "due_by", "escalated_at"}
+UNEQUAL = {
+    "id",
+    "reference",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+    "due_by",
+    "escalated_at",
+    "outcome_due_by",
+}
 HISTORY_UNEQUAL = UNEQUAL | {"history_id", "history_date"}
 PERSON_FIELDS = {
     "registration_number": "G-0000001",
@@ -144,6 +153,19 @@ CASES = {
     "escalated": {"steps": [("escalate", None)], "urgency": "emergency", "created_hours_ago": 30},
     "escalated_then_declined": {
         "steps": [("escalate", None), ("decline", "receiving caseworker", {"reason_code": "no_capacity"})],
+        "urgency": "emergency",
+        "created_hours_ago": 30,
+    },
+    # level 2: the sending focal point and the operation's coordinator (the outside organisation's
+    # focal point, as the generator names one)
+    "escalated_to_level_2": {
+        "steps": [("escalate", None), ("escalate", None)],
+        "urgency": "emergency",
+        "created_hours_ago": 30,
+    },
+    # GBV case management sets an outcome due date (30 days): accepted, then no outcome
+    "accepted_then_outcome_overdue_to_level_2": {
+        "steps": [("escalate", None), ACCEPT, ("escalate", None), ("escalate", None)],
         "urgency": "emergency",
         "created_hours_ago": 30,
     },
@@ -260,7 +282,16 @@ def through_the_services(world: World, plan: ReferralPlan) -> Referral:
                 actor=step.actor, referral=referral, caseworker=step.caseworker, restrict=step.restrict
             )
         elif step.action == "escalate":
-            services.referrals_escalate_overdue(now=referral.due_by + timedelta(minutes=1))
+            # the clock as it was: move the referral's deadlines back until the next level is due
+            # now, so its events keep the order they happened in
+            back = services.escalation_due_at(referral) - timezone.now() + timedelta(minutes=1)
+            deadlines = {"due_by": referral.due_by - back, "created_at": referral.created_at - back}
+            if referral.outcome_due_by:
+                deadlines["outcome_due_by"] = referral.outcome_due_by - back
+            if referral.escalated_at:
+                deadlines["escalated_at"] = referral.escalated_at - back
+            Referral.objects.filter(pk=referral.pk).update(**deadlines)
+            services.referrals_escalate_overdue(now=timezone.now())
         else:
             services.referral_transition(
                 actor=step.actor,
@@ -337,8 +368,9 @@ def callers(world: World) -> dict:
 @pytest.mark.parametrize("case", CASES)
 def test_a_generated_referral_has_the_rows_the_services_write(world, case):
     plan = world.plan(case)
-    ours = generated(world, plan)
+    # the services first: the escalation job they run would climb a generated referral already there
     theirs = through_the_services(world, plan)
+    ours = generated(world, plan)
 
     assert referral_row(ours) == referral_row(theirs)
     assert ours.payload == theirs.payload and ours.payload  # decrypted
@@ -352,6 +384,7 @@ def test_a_generated_referral_has_the_rows_the_services_write(world, case):
             assert ours_stored[column] == theirs_stored[column]  # NULL or "" alike
     assert abs((ours.due_by - ours.created_at) - (theirs.due_by - theirs.created_at)) < timedelta(seconds=5)
     assert (ours.escalated_at is None) == (theirs.escalated_at is None)
+    assert (ours.outcome_due_by is None) == (theirs.outcome_due_by is None)
     assert event_rows(ours) == event_rows(theirs)
     assert grants(ours) == grants(theirs)
     assert history_rows(ours) == history_rows(theirs)

@@ -315,7 +315,7 @@ def test_only_accepted_referrals_go_onward(world):
 # Escalation and information -------------------------------------------------------------------
 
 
-def test_escalate_overdue_once_for_sender_and_receiving_focal_point(world):
+def test_escalate_overdue_once_for_the_receiving_focal_point(world):
     late = world.send()
     on_time = world.send()
     answered = world.send()
@@ -331,7 +331,7 @@ def test_escalate_overdue_once_for_sender_and_receiving_focal_point(world):
             "recipient", flat=True
         )
     )
-    assert recipients == {world.a.caseworker.pk, world.b.focal_point.pk}
+    assert recipients == {world.b.focal_point.pk}  # level 1; level 2 is tests/referrals/test_escalation.py
     late.refresh_from_db()
     on_time.refresh_from_db()
     assert late.is_overdue and late.status == "sent" and not on_time.is_overdue
