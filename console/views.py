@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -43,7 +44,7 @@ def sign_in_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('console:sign-in')}?next={request.get_full_path()}")
+            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -97,41 +98,41 @@ def sign_out(request):
 @require_GET
 @sign_in_required
 def inbox(request):
-    form = InboxFilterForm(request.GET or None)
-    rows, count, next_cursor = [], 0, None
-    if form.is_valid() or not request.GET:
-        data = form.cleaned_data if request.GET else {}
+    form = InboxFilterForm(request.GET)
+    rows, count, next_query = [], 0, None
+    if not form.is_valid():
+        messages.error(
+            request, _("These filters cannot be used: %(reason)s") % {"reason": _("unknown value")}
+        )
+    else:
+        data = form.cleaned_data
         filters = {
-            "status": data.get("status") or None,
-            "urgency": data.get("urgency") or None,
-            "overdue": True if data.get("overdue") else None,
+            "status": data["status"] or None,
+            "urgency": data["urgency"] or None,
+            "overdue": True if data["overdue"] else None,
         }
         try:
             listing = referral_listing(
-                user=request.user, direction=RECEIVED, filters=filters, assigned_to_me=bool(data.get("mine"))
+                user=request.user, direction=RECEIVED, filters=filters, assigned_to_me=data["mine"]
             )
-            after = listing.decode_cursor(data["after"]) if data.get("after") else None
+            after = listing.decode_cursor(data["after"]) if data["after"] else None
             rows = listing.page(first=PAGE_SIZE, after=after)
             count = listing.count()
         except ServiceError as error:
             messages.error(request, _("These filters cannot be used: %(reason)s") % {"reason": error.message})
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE]
-            next_query = request.GET.copy()
-            next_query["after"] = listing.cursor_of(rows[-1])
-            next_cursor = next_query.urlencode()
+            query = request.GET.copy()
+            query["after"] = listing.cursor_of(rows[-1])
+            next_query = query.urlencode()
     context = {
         "form": form,
         "rows": [(row, STATUS_LABELS.get(row.status), URGENCY_LABELS.get(row.urgency)) for row in rows],
         "count": count,
-        "next_query": next_cursor,
+        "next_query": next_query,
     }
-    template = (
-        "console/_inbox_list.html"
-        if request.htmx and request.htmx.target == "inbox"
-        else "console/inbox.html"
-    )
-    return render(request, template, context)
+    partial = request.htmx and request.htmx.target == "inbox"
+    return render(request, "console/_inbox_list.html" if partial else "console/inbox.html", context)
 
 
 def _not_found(request):

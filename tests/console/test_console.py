@@ -132,9 +132,12 @@ def test_inbox_filters_and_next_page_are_the_selectors(sign_in, world, monkeypat
 
 
 def test_a_bad_filter_is_shown_not_a_server_error(sign_in, world):
-    response = sign_in(world.b.caseworker).get("/console/?after=not-a-cursor")
-    assert response.status_code == 200
-    assert "cannot be used" in page(response)
+    world.send()
+    client = sign_in(world.b.caseworker)
+    for query in ("after=not-a-cursor", "status=lost"):
+        response = client.get(f"/console/?{query}")
+        assert response.status_code == 200
+        assert "cannot be used" in page(response) and "0 referrals" in page(response)
 
 
 def test_htmx_filter_request_gets_the_list_alone(sign_in, world):
