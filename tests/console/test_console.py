@@ -10,6 +10,7 @@ from tests.conftest import PASSWORD
 from tests.factories import confirmed_totp_device, totp_code
 
 pytestmark = pytest.mark.django_db
+INBOX_QUERIES = 5  # the session, the user, the membership, the page, its count
 
 
 def page(response) -> str:
@@ -252,3 +253,15 @@ def test_the_page_loads_only_its_own_assets(client, world):
     body = page(client.get("/console/sign-in"))
     assert "/static/console/htmx.min.js" in body and "/static/console/console.css" in body
     assert "http://" not in body and "https://" not in body
+
+
+def test_inbox_costs_the_same_queries_for_one_referral_or_many(sign_in, world, django_assert_num_queries):
+    world.send()
+    client = sign_in(world.b.caseworker)
+    client.get("/console/")  # the session and the permission ids are cached after the first page
+    with django_assert_num_queries(INBOX_QUERIES):
+        client.get("/console/")
+    for _extra in range(4):
+        world.send()
+    with django_assert_num_queries(INBOX_QUERIES):
+        assert "5 referrals" in page(client.get("/console/"))
