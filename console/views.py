@@ -68,7 +68,9 @@ def _sign_in_error(error: ServiceError) -> str:
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = ""
     form = SignInForm(request.POST or None)
     status, retry_after = 200, None
