@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test fuzz lint format schema bench soak install migrate clean-db pgbouncer
+.PHONY: demo test fuzz lint format schema bench soak install migrate clean-db pgbouncer chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ PORT ?= 8000
 demo: $(STAMP)
 	$(BIN)/python -m hub.demo --port $(PORT)
 
-test: $(STAMP) pgbouncer
+test: $(STAMP) pgbouncer chromium
 	$(BIN)/python -m pytest
 
 # tests/scaling/test_pooler.py runs a real pgbouncer. Debian's package, installed when it is missing
@@ -31,6 +31,17 @@ pgbouncer:
 		{ apt-get install -y -qq pgbouncer || { apt-get update -qq && apt-get install -y -qq pgbouncer; }; } \
 			>/dev/null 2>&1 \
 		|| { echo "could not install pgbouncer: make test needs it (apt-get install pgbouncer)" >&2; exit 1; }; \
+	}
+
+# tests/browser drives the operating system's Chromium through Playwright (nothing downloads a
+# browser): Debian's package, installed when /usr/bin/chromium is missing, as for pgbouncer.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium (for tests/browser)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq chromium || { apt-get update -qq && apt-get install -y -qq chromium; }; } \
+			>/dev/null 2>&1 \
+		|| { echo "could not install chromium: make test needs it (apt-get install chromium)" >&2; exit 1; }; \
 	}
 
 # The long schema fuzz: many examples per operation, a fresh seed, no 5xx and schema conformance

@@ -2,26 +2,20 @@
 hashed, expiring, revocable (django-rest-knox); account activation; enrolling an authenticator app.
 
 Failed logins are limited per account and per client address by django-axes (settings ``AXES_*``,
-docs/operations.md); this module gives axes the client address and the admin's lockout page, and
-turns a lockout on the token login into the API's JSON error.
+docs/operations.md); this module gives axes the client address and the admin's lockout page. The
+sign-in sequence itself (password, lockout, second factor) is ``partners.signin.credentials_check``,
+shared with the console.
 """
 
 import ipaddress
-import math
-from datetime import datetime, timedelta
 
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off
-from django.contrib.auth import authenticate
-from django.db.models import Max
 from django.shortcuts import render
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.views import LoginView as KnoxLoginView
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,10 +23,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from common.errors import NotAuthenticated, TooManyRequests
 from common.serializers import StrictSerializer
 from partners import services
-from partners.selectors import second_factor_required
+from partners.signin import credentials_check, lockout_ends, lockout_text
 
 
 def client_address(request) -> str | None:
@@ -55,38 +48,14 @@ def client_address(request) -> str | None:
         return remote
 
 
-def lockout_ends(request, credentials: dict) -> datetime:
-    """When the lock on this account or address lifts by itself: the latest failure that still counts
-    plus the cool-off (``AXES_COOLOFF_TIME``). Never earlier than the true moment, and it holds:
-    attempts during a lockout are not counted (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT``).
-    """
-    counted = AxesProxyHandler.get_implementation().get_user_attempts(request, credentials)
-    latest = [at for attempts in counted if (at := attempts.aggregate(at=Max("attempt_time"))["at"])]
-    return (max(latest) if latest else timezone.now()) + get_cool_off(request)
-
-
-def _lockout_text(ends: datetime) -> tuple[str, int]:
-    """The message a locked-out person reads, and the seconds until they may retry."""
-    seconds = max(0, math.ceil((ends - timezone.now()).total_seconds()))
-    minutes = max(1, math.ceil(seconds / 60))
-    shown = (ends + timedelta(seconds=59)).replace(second=0, microsecond=0)  # never earlier than `ends`
-    return (
-        "Too many failed logins for this account or from this address: login is locked until "
-        f"{shown:%Y-%m-%d %H:%M} UTC (in {minutes} minute{'s' if minutes != 1 else ''}); try again then, "
-        "or ask your focal point or a platform admin to unlock your account.",
-        seconds,
-    )
-
-
-def login_locked(request, credentials: dict) -> TooManyRequests:
-    """The token login's answer to a locked account or address: 429 ``login_locked``."""
-    message, seconds = _lockout_text(lockout_ends(request, credentials))
-    return TooManyRequests(message, code="login_locked", extra={"retry_after": seconds})
-
-
 def lockout_page(request, original_response, credentials):
-    """The admin login's answer to a locked account or address (axes' ``AXES_LOCKOUT_CALLABLE``)."""
-    message, seconds = _lockout_text(lockout_ends(request, credentials or {}))
+    """The admin login's answer to a locked account or address (axes' ``AXES_LOCKOUT_CALLABLE``).
+
+    A page that answered the lockout itself (the console's sign-in: 429, in the reader's language)
+    is kept as it is."""
+    if original_response is not None and original_response.status_code == 429:
+        return original_response
+    message, seconds = lockout_text(lockout_ends(request, credentials or {}))
     response = render(request, "hub/login_locked.html", {"message": message}, status=429)
     response["Retry-After"] = str(seconds)
     return response
@@ -132,30 +101,7 @@ class LoginView(KnoxLoginView):
     def post(self, request, format=None):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        otp = serializer.validated_data.pop("otp", "")
-        user = authenticate(request, **serializer.validated_data)
-        # set by axes when the account or address was locked already (the password was not even
-        # checked) or when this failure reached the limit
-        if getattr(request, "axes_locked_out", False):
-            raise login_locked(request, serializer.validated_data)
-        if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("Wrong username or password.")
-        # the second factor is asked only after the password passed, so it says nothing to a guesser
-        if second_factor_required(user):
-            if not otp:
-                raise NotAuthenticated(
-                    "This account needs a one-time code from its authenticator app: send it as `otp` "
-                    "(no app enrolled yet? an operator runs `manage.py totp_enrol` with you).",
-                    code="otp_required",
-                    field="otp",
-                )
-            if not services.totp_verify(user=user, otp=otp):
-                raise NotAuthenticated(
-                    "The one-time code is wrong, was already used, or came too soon after a wrong one.",
-                    code="otp_invalid",
-                    field="otp",
-                )
-        request.user = user
+        request.user = credentials_check(request, **serializer.validated_data)
         return super().post(request, format=format)
 
     def get_post_response_data(self, request, token, instance):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "pathways",
     "referrals",
     "notifications",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "hub.replicas.ReplicaMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed a TOTP code
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: the console's partial page updates
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # last, as axes asks: it turns a lockout during the admin login into the lockout page

@@ -83,4 +83,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("graphql", HubGraphQLView.as_view(), name="graphql"),
     path("hsds/", include("partners.hsds.urls")),
+    path("console/", include("console.urls")),
 ]

@@ -283,6 +283,7 @@ class AccessLog(models.Model):
         REST = "rest", "REST"
         GRAPHQL = "graphql", "GraphQL"
         ADMIN = "admin", "Admin"
+        CONSOLE = "console", "Console"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="access_log")

@@ -37,7 +37,8 @@ table of the domain exactly as it was (one hash over all of them, before and aft
 the world (``World.ids``), ``"@"`` (GraphQL) the id of the object the line aims at. Random-id
 twins replace every one of them. ``of`` names the objects of a route the router does not name.
 HEAD (the GET handler) and OPTIONS (DRF's metadata, behind the same authentication) are not
-listed. The Django admin (session login, staff only) is tested in tests/partners/test_admin.py.
+listed. The Django admin (session login, staff only) is tested in tests/partners/test_admin.py; the
+console's pages (session login, the same selectors and services) in tests/console.
 
 Known bugs (``KNOWN_BUGS``) are the cells where the code does not do what the table says; they
 are proven, failing, in tests/test_authorization_regressions.py, and here they must still differ from
@@ -442,6 +443,8 @@ def _walk(resolver, prefix: str = ""):
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
                 continue  # the Django admin: session login, staff only (tests/partners/test_admin.py)
+            if pattern.namespace == "console":
+                continue  # HTML pages on the same selectors and services (tests/console)
             yield from _walk(pattern, prefix + str(pattern.pattern))
         else:
             yield prefix + str(pattern.pattern), pattern
