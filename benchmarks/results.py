@@ -140,6 +140,18 @@ def _line(metric: Metric) -> str:
     return f"{metric.name}: {_number(metric.value)} {metric.unit}{floor} (target {_target(metric) or 'none'})"
 
 
+def _aligned(rows: list[tuple], *, right: set[int]) -> str:
+    """Rows as columns of equal width, the columns in ``right`` aligned right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )
+
+
 def table(metrics: list[Metric]) -> str:
     """The metrics as an aligned table, each value beside its target."""
     rows = [("metric", "value", "unit", "target", "", "size", "load", "revision", "date")]
@@ -157,15 +169,7 @@ def table(metrics: list[Metric]) -> str:
                 metric.date[:16].replace("T", " "),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {1, 5, 6}
-    return "\n".join(
-        "  ".join(
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    )
+    return _aligned(rows, right={1, 5, 6})
 
 
 # The operation-scale table (docs/performance.md): what each headline metric measures and its
@@ -208,12 +212,4 @@ def headline(metrics: list[Metric]) -> str:
                 f"{metric.load_average:.1f}",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {2, 3, 4, 7, 8}
-    return "\n".join(
-        "  ".join(
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    )
+    return _aligned(rows, right={2, 3, 4, 7, 8})

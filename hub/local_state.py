@@ -62,18 +62,10 @@ def embedded_database_url() -> str:
 def _sole_holder(server) -> bool:
     """Whether no other living process holds the embedded server (pgserver's list of holders keeps
     the pids of processes that were killed: those do not count)."""
+    import psutil
+
     others = [pid for pid in server.global_process_id_list.get() if pid != os.getpid()]
-    return not any(_alive(pid) for pid in others)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return not any(psutil.pid_exists(pid) for pid in others)
 
 
 def _restart(server) -> None:

@@ -687,3 +687,18 @@ def test_information_given_counts_are_per_organisation_service_and_channel(world
     assert api(world.a.focal_point).get("/api/v1/information-given", {"since": "2999-01-01"}).json() == []
     bad = api(world.a.focal_point).get("/api/v1/information-given", {"since": "yesterday"})
     assert bad.status_code == 400 and "since" in bad.json()["error"]["fields"]
+
+
+def test_a_bad_or_doubled_cursor_is_a_400_naming_after(world, api):
+    world.send(idempotency_key="k1")
+    world.send(idempotency_key="k2")
+    client = api(world.b.caseworker)
+    forged = client.get(BASE, {"after": "not-a-cursor"})
+    assert forged.status_code == 400
+    assert error(forged)["code"] == "invalid_cursor" and "after" in error(forged)["fields"]
+    next_link = client.get(BASE, {"limit": 1}).json()["next"]
+    after = next_link.split("after=")[1].split("&")[0]
+    both = client.get(BASE, {"after": after, "offset": 1})
+    assert both.status_code == 400
+    assert error(both)["code"] == "invalid_parameter" and "after" in error(both)["fields"]
+    assert len(client.get(BASE, {"after": after}).json()["results"]) == 1
