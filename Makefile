@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test fuzz lint format schema bench soak install migrate clean-db pgbouncer chromium
+.PHONY: demo test fuzz lint format schema bench soak install migrate clean-db pgbouncer chromium gettext guide
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +14,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The user guide's screenshots (docs/guide/img) are taken by the browser tests themselves
+guide: $(STAMP) chromium
+	GUIDE_SCREENSHOTS=docs/guide/img $(BIN)/python -m pytest tests/browser -q
+
 # make demo [PORT=8123]: migrate, load the demo, then serve it with a job worker until Ctrl-C (hub/demo.py)
 PORT ?= 8000
 demo: $(STAMP)
 	$(BIN)/python -m hub.demo --port $(PORT)
 
-test: $(STAMP) pgbouncer chromium
+test: $(STAMP) pgbouncer chromium gettext
 	$(BIN)/python -m pytest
 
 # tests/scaling/test_pooler.py runs a real pgbouncer. Debian's package, installed when it is missing
@@ -31,6 +35,17 @@ pgbouncer:
 		{ apt-get install -y -qq pgbouncer || { apt-get update -qq && apt-get install -y -qq pgbouncer; }; } \
 			>/dev/null 2>&1 \
 		|| { echo "could not install pgbouncer: make test needs it (apt-get install pgbouncer)" >&2; exit 1; }; \
+	}
+
+# tests/console/test_translations.py extracts the console's texts afresh with makemessages, which
+# runs GNU gettext's xgettext: Debian's package, installed when it is missing, as for pgbouncer.
+gettext:
+	@command -v xgettext >/dev/null 2>&1 || { \
+		echo "installing gettext (for tests/console/test_translations.py)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq gettext || { apt-get update -qq && apt-get install -y -qq gettext; }; } \
+			>/dev/null 2>&1 \
+		|| { echo "could not install gettext: make test needs it (apt-get install gettext)" >&2; exit 1; }; \
 	}
 
 # tests/browser drives the operating system's Chromium through Playwright (nothing downloads a

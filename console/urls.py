@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from console import views
+from console import account, focal, officer, operation, pathway_editor, sending, views
 
 app_name = "console"
 
@@ -13,4 +13,11 @@ urlpatterns = [
     path("language", set_language, name="language"),
     path("referrals/<str:referral_id>", views.referral_detail, name="referral"),
     path("referrals/<str:referral_id>/<str:action>", views.referral_act, name="referral-act"),
+    # each role's pages live in a module of their own
+    *officer.urlpatterns,
+    *sending.urlpatterns,
+    *focal.urlpatterns,
+    *operation.urlpatterns,
+    *pathway_editor.urlpatterns,
+    *account.urlpatterns,
 ]

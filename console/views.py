@@ -6,13 +6,9 @@ the actions of ``allowed_actions``, and every button posts to ``referrals.servic
 person may not see answers the same 404 page as one that does not exist.
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +24,7 @@ from console.forms import (
     InboxFilterForm,
     SignInForm,
 )
+from console.shared import not_found, sign_in_required
 from partners.signin import credentials_check
 from referrals import services
 from referrals.models import AccessLog
@@ -36,18 +33,6 @@ from referrals.selectors import RECEIVED, events_of, facts_for, referral_get, re
 PAGE_SIZE = 25
 # the buttons of a received referral, in the order a caseworker meets them
 ACTIONS = ("acknowledge", "accept", "decline", "complete")
-
-
-def sign_in_required(view):
-    """Anonymous visitors go to the sign-in page, and come back where they were going."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _sign_in_error(error: ServiceError) -> str:
@@ -137,17 +122,13 @@ def inbox(request):
     return render(request, "console/_inbox_list.html" if partial else "console/inbox.html", context)
 
 
-def _not_found(request):
-    return render(request, "console/not_found.html", status=404)
-
-
 @require_GET
 @sign_in_required
 def referral_detail(request, referral_id):
     try:
         referral = referral_get(user=request.user, referral_id=referral_id)
     except NotFound:
-        return _not_found(request)
+        return not_found(request)
     facts = facts_for(user=request.user, referral=referral)
     if facts.payload:
         services.payload_read(user=request.user, referrals=[referral], api=AccessLog.Api.CONSOLE)
@@ -181,9 +162,9 @@ def referral_act(request, referral_id, action):
     try:
         referral = referral_get(user=request.user, referral_id=referral_id)
     except NotFound:
-        return _not_found(request)
+        return not_found(request)
     if action not in ACTIONS:
-        return _not_found(request)
+        return not_found(request)
     try:
         # the form's values go to the service as typed: the reason and outcome rules are its own
         services.referral_transition(
@@ -195,7 +176,7 @@ def referral_act(request, referral_id, action):
             outcome=request.POST.get("outcome", ""),
         )
     except NotFound:
-        return _not_found(request)
+        return not_found(request)
     except ServiceError as error:
         messages.error(request, error.message)
     else:

@@ -36,3 +36,21 @@ def browser(monkeypatch):
             # with the loop running, asgiref gives this code connections of their own: close them,
             # or the test database cannot be dropped at the end
             connections.close_all()
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, "officer-send-preview")``: with ``GUIDE_SCREENSHOTS`` set to a folder
+    (``make guide`` sets docs/guide/img), the page is saved there as PNG for the user guide;
+    otherwise nothing is written, so `make test` leaves the tree as it found it."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("GUIDE_SCREENSHOTS")
+
+    def take(page, name: str) -> None:
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take

@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD
 from tests.factories import confirmed_totp_device, totp_code
 
 pytestmark = pytest.mark.django_db
-INBOX_QUERIES = 5  # the session, the user, the membership, the page, its count
+INBOX_QUERIES = 6  # the session, the user, the membership, the page, its count, the unread badge
 
 
 def page(response) -> str:
