@@ -1,0 +1,235 @@
+"""Small-cell suppression: hand-counted cases, and a reader who tries every combination.
+
+The property test plays the reader: from the released tables alone (numbers, "<5", "–") it writes
+every sum it knows, gives each hidden count the values the reader knows it may take ("<5": 1 to 4;
+"–": 0 or at least 5) and searches all the integer solutions. No hidden count may come out with a
+single possible value (but a hidden zero, which like a shown zero singles out nobody). The equations are written here from the tables' definition, not taken from
+the module under test.
+"""
+
+from itertools import product
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reporting.suppression import COMPLEMENTARY, PRIMARY, TOTAL, Table, note, suppress
+
+
+def one_way(cells: dict, measure="sent", dimension="service") -> Table:
+    return Table(measure=measure, row_dimension=dimension, rows=list(cells), cells={(k,): v for k, v in cells.items()})
+
+
+def two_way(grid: list[list[int]], measure="sent", rows_dim="service", columns_dim="month") -> Table:
+    rows = [f"r{i}" for i in range(len(grid))]
+    columns = [f"c{j}" for j in range(len(grid[0]))]
+    cells = {(rows[i], columns[j]): grid[i][j] for i in range(len(rows)) for j in range(len(columns))}
+    return Table(measure, rows_dim, rows, cells, columns_dim, columns)
+
+
+def test_a_small_count_is_hidden_and_so_is_the_cell_that_would_give_it_away():
+    (table,) = suppress([one_way({"a": 4, "b": 100, "c": 0})])
+    assert table.shown("a") == "<5"
+    assert table.shown("b") == "–"  # else 104 - 100 - 0 = 4
+    assert table.shown("c") == "0"  # zero singles out nobody
+    assert table.shown(TOTAL) == "104"
+    assert table.suppressed == {PRIMARY: 1, COMPLEMENTARY: 1}
+
+
+def test_nothing_is_hidden_when_nothing_is_small():
+    (table,) = suppress([two_way([[5, 9], [12, 30]])])
+    assert table.reasons == {}
+    assert table.shown("r0", "c1") == "9" and table.shown(TOTAL, TOTAL) == "56"
+
+
+def test_two_small_counts_that_sum_to_eight_are_two_fours_so_a_third_is_hidden():
+    (table,) = suppress([two_way([[4, 4, 30], [9, 9, 9]])])
+    hidden_in_first_row = [column for column in ("c0", "c1", "c2") if table.values[("r0", column)] is None]
+    assert hidden_in_first_row == ["c0", "c1", "c2"] or len(hidden_in_first_row) >= 3 or table.values[("r0", TOTAL)] is None
+
+
+def test_a_small_count_beside_a_hidden_one_summing_to_six_is_protected():
+    # "<5" + "–" = 6 would be 1 + 5 (a hidden count that is not "<5" is 0 or at least 5)
+    (table,) = suppress([one_way({"a": 1, "b": 5, "c": 40})])
+    assert table.shown("a") == "<5"
+    assert_unrecoverable([table])
+
+
+def test_totals_shared_across_tables_are_protected_in_both():
+    by_month = two_way([[3, 20], [10, 10]], columns_dim="month")
+    by_urgency = two_way([[12, 11], [8, 12]], columns_dim="urgency")
+    released = suppress([by_month, by_urgency])
+    assert released[0].shown("r0", "c0") == "<5"
+    assert_unrecoverable(released)
+
+
+def test_tables_that_disagree_on_a_shared_total_are_refused():
+    with pytest.raises(ValueError, match="disagree"):
+        suppress([two_way([[1, 2]]), one_way({"r0": 4})])
+
+
+def test_rounding_rounds_what_is_shown_and_the_note_says_so():
+    (table,) = suppress([one_way({"a": 12, "b": 28})], rounding=5)
+    assert table.shown("a") == "10" and table.shown("b") == "30" and table.shown(TOTAL) == "40"
+    assert "rounded to the nearest 5" in note(table)
+
+
+def test_the_note_says_what_was_hidden_and_why():
+    (table,) = suppress([one_way({"a": 2, "b": 50})])
+    text = note(table)
+    assert '"<5"' in text and "singled out" in text and "1 other count" in text
+
+
+def test_the_threshold_is_a_setting():
+    (table,) = suppress([one_way({"a": 7, "b": 50})], threshold=10)
+    assert table.shown("a") == "<10"
+
+
+# ---- the reader -------------------------------------------------------------------------------
+
+
+def _equations(released) -> tuple[dict, list]:
+    """Every sum the reader knows: each table's rows, columns and grand total; a total named the
+    same way in two tables (same measure, dimension and value) is one unknown."""
+    names, equations = {}, []
+
+    def name(measure, *pairs):
+        return (measure, tuple(sorted(pairs)))
+
+    for table in released:
+        t = table.table
+        grand = name(t.measure)
+        names[grand] = table.values[(TOTAL, TOTAL)], table.reasons.get((TOTAL, TOTAL))
+        row_names = []
+        for row in t.rows:
+            row_name = name(t.measure, (t.row_dimension, row))
+            names[row_name] = table.values[(row, TOTAL)], table.reasons.get((row, TOTAL))
+            row_names.append(row_name)
+        equations.append((grand, row_names))
+        if t.column_dimension is None:
+            continue
+        column_names = []
+        for column in t.columns:
+            column_name = name(t.measure, (t.column_dimension, column))
+            names[column_name] = table.values[(TOTAL, column)], table.reasons.get((TOTAL, column))
+            column_names.append(column_name)
+            cells = []
+            for row in t.rows:
+                cell = name(t.measure, (t.row_dimension, row), (t.column_dimension, column))
+                names[cell] = table.values[(row, column)], table.reasons.get((row, column))
+                cells.append(cell)
+            equations.append((column_name, cells))
+        for row, row_name in zip(t.rows, row_names, strict=True):
+            cells = [name(t.measure, (t.row_dimension, row), (t.column_dimension, c)) for c in t.columns]
+            equations.append((row_name, cells))
+        equations.append((grand, column_names))
+    return names, equations
+
+
+def _possible_values(released, bound: int) -> dict:
+    names, equations = _equations(released)
+    threshold = released[0].threshold
+    hidden = [key for key, (value, reason) in names.items() if reason]
+    domain = {}
+    for key in hidden:
+        reason = names[key][1]
+        domain[key] = list(range(1, threshold)) if reason == PRIMARY else [0, *range(threshold, bound + 1)]
+    seen = {key: set() for key in hidden}
+
+    def consistent(assignment) -> bool:
+        for total, parts in equations:
+            members = [total, *parts]
+            if any(m in hidden and m not in assignment for m in members):
+                continue
+            value = lambda m: assignment[m] if m in hidden else names[m][0]  # noqa: E731
+            if value(total) != sum(value(p) for p in parts):
+                return False
+        return True
+
+    def search(index, assignment):
+        if all(len(values) > 1 for values in seen.values()):
+            return
+        if index == len(hidden):
+            for key, value in assignment.items():
+                seen[key].add(value)
+            return
+        key = hidden[index]
+        for value in domain[key]:
+            assignment[key] = value
+            if consistent(assignment):
+                search(index + 1, assignment)
+            del assignment[key]
+
+    search(0, {})
+    return seen
+
+
+def assert_unrecoverable(released) -> None:
+    grand = max(table.table.cells and sum(table.table.cells.values()) or 0 for table in released)
+    seen = _possible_values(released, bound=grand + 1)
+    truth = _truth(released)
+    # a hidden zero that comes out as zero singles out nobody, as a shown zero does
+    recovered = {key: values for key, values in seen.items() if len(values) < 2 and truth[key] != 0}
+    assert recovered == {}, f"recoverable hidden counts: {recovered}"
+
+
+small_counts = st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6, 7, 9, 12])
+
+
+@st.composite
+def released_together(draw):
+    rows = draw(st.integers(1, 3))
+    columns = draw(st.integers(1, 3))
+    first = [[draw(small_counts) for _ in range(columns)] for _ in range(rows)]
+    tables = [two_way(first, columns_dim="month")]
+    if draw(st.booleans()):
+        # a second table of the same rows by another dimension: same row totals, other split
+        second_columns = draw(st.integers(2, 3))
+        second = []
+        for row in first:
+            total = sum(row)
+            cuts = sorted(draw(st.integers(0, total)) for _ in range(second_columns - 1))
+            bounds = [0, *cuts, total]
+            second.append([bounds[k + 1] - bounds[k] for k in range(second_columns)])
+        tables.append(two_way(second, columns_dim="urgency"))
+    if draw(st.booleans()):
+        tables.append(one_way({f"r{i}": sum(row) for i, row in enumerate(first)}))
+    return tables
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(released_together())
+def test_no_hidden_count_can_be_worked_out_from_the_tables_released_together(tables):
+    released = suppress(tables)
+    for table in released:
+        # every small count is hidden, every shown one is exact
+        for place, value in table.values.items():
+            if value is None:
+                continue
+            row, column = place
+            expected = _true_value(table.table, row, column)
+            assert value == expected
+            assert not 0 < value < table.threshold
+    assert_unrecoverable(released)
+
+
+def _true_value(table, row, column):
+    rows = table.rows if row == TOTAL else [row]
+    if table.column_dimension is None:
+        return sum(table.count(r) for r in rows)
+    columns = table.columns if column == TOTAL else [column]
+    return sum(table.count(r, c) for r, c in product(rows, columns))
+
+
+def _truth(released) -> dict:
+    """Every count's true value, by the reader's names (for judging what was recovered)."""
+    truth = {}
+    for table in released:
+        t = table.table
+        dims = lambda row, column: [  # noqa: E731
+            *(() if row == TOTAL else ((t.row_dimension, row),)),
+            *(() if column == TOTAL or t.column_dimension is None else ((t.column_dimension, column),)),
+        ]
+        for row, column in table.values:
+            truth[(t.measure, tuple(sorted(dims(row, column))))] = _true_value(t, row, column)
+    return truth
