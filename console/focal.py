@@ -93,6 +93,17 @@ def _show_error(form, error: ServiceError) -> int:
     return error.status
 
 
+def _attempt(call, **arguments):
+    """Call a service: ``(result, None)``, or ``(None, error)`` for a refusal the page shows. Not
+    found and not allowed go on up to ``focal_point_page`` (the 404 page, the refusal page)."""
+    try:
+        return call(**arguments), None
+    except (NotFound, PermissionDenied):
+        raise
+    except ServiceError as error:
+        return None, error
+
+
 def _message_error(request, error: ServiceError) -> None:
     messages.error(request, error_words(error.code, error.field, error.message))
 
@@ -143,11 +154,13 @@ def member_invite(request, organisation):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                membership = partner_services.member_add(
-                    actor=request.user, organisation=organisation, **form.cleaned_data
-                )
-            except ServiceError as error:
+            membership, error = _attempt(
+                partner_services.member_add,
+                actor=request.user,
+                organisation=organisation,
+                **form.cleaned_data,
+            )
+            if error:
                 status = _show_error(form, error)
             else:
                 messages.success(
@@ -178,15 +191,14 @@ def member_detail(request, organisation, membership_id):
     form = forms.RoleForm(request.POST)
     if not form.is_valid():
         return _member_page(request, membership, role_form=form, status=400)
-    try:
-        partner_services.membership_set_role(
-            actor=request.user, membership=membership, role=form.cleaned_data["role"]
-        )
-    except ServiceError as error:
-        if isinstance(error, NotFound | PermissionDenied):
-            raise
-        status = _show_error(form, error)
-        return _member_page(request, membership, role_form=form, status=status)
+    _result, error = _attempt(
+        partner_services.membership_set_role,
+        actor=request.user,
+        membership=membership,
+        role=form.cleaned_data["role"],
+    )
+    if error:
+        return _member_page(request, membership, role_form=form, status=_show_error(form, error))
     messages.success(
         request,
         _("%(username)s is now: %(role)s.")
@@ -202,11 +214,10 @@ def member_deactivate(request, organisation, membership_id):
     membership = _member(request, membership_id)
     status = 200
     if request.method == "POST":
-        try:
-            partner_services.membership_deactivate(actor=request.user, membership=membership)
-        except ServiceError as error:
-            if isinstance(error, NotFound | PermissionDenied):
-                raise
+        _result, error = _attempt(
+            partner_services.membership_deactivate, actor=request.user, membership=membership
+        )
+        if error:
             _message_error(request, error)
             status = error.status
         else:
@@ -222,11 +233,8 @@ def member_deactivate(request, organisation, membership_id):
 
 def _member_action(request, membership_id, act, done):
     membership = _member(request, membership_id)
-    try:
-        result = act(actor=request.user, membership=membership)
-    except ServiceError as error:
-        if isinstance(error, NotFound | PermissionDenied):
-            raise
+    result, error = _attempt(act, actor=request.user, membership=membership)
+    if error:
         _message_error(request, error)
         return _member_page(request, membership, status=error.status)
     messages.success(request, done(membership, result))
@@ -279,18 +287,14 @@ def _service_saved(form, save, *, current) -> int | None:
         form.add_error(field, error_words(problem.code, problem.field, problem.message))
     if problems:
         return 400
-    try:
-        save(
-            name=form.cleaned_data["name"],
-            category=form.cleaned_data["category"],
-            locations=list(form.cleaned_data["locations"]),
-            **form.service_data(),
-        )
-    except ServiceError as error:
-        if isinstance(error, NotFound | PermissionDenied):
-            raise
-        return _show_error(form, error)
-    return None
+    _result, error = _attempt(
+        save,
+        name=form.cleaned_data["name"],
+        category=form.cleaned_data["category"],
+        locations=list(form.cleaned_data["locations"]),
+        **form.service_data(),
+    )
+    return _show_error(form, error) if error else None
 
 
 @require_GET
@@ -388,16 +392,12 @@ def webhook_new(request, organisation):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                endpoint = notification_services.webhook_endpoint_register(
-                    actor=request.user, **form.cleaned_data
-                )
-            except ServiceError as error:
-                if isinstance(error, NotFound | PermissionDenied):
-                    raise
-                status = _show_error(form, error)
-            else:
+            endpoint, error = _attempt(
+                notification_services.webhook_endpoint_register, actor=request.user, **form.cleaned_data
+            )
+            if not error:
                 return _secret_page(request, endpoint, created=True)
+            status = _show_error(form, error)
     return render(request, "console/focal/webhook_new.html", {"form": form}, status=status)
 
 
@@ -423,17 +423,16 @@ def webhook_detail(request, organisation, endpoint_id):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                notification_services.webhook_endpoint_update(
-                    actor=request.user, endpoint=endpoint, **form.cleaned_data
-                )
-            except ServiceError as error:
-                if isinstance(error, NotFound | PermissionDenied):
-                    raise
-                status = _show_error(form, error)
-            else:
+            _result, error = _attempt(
+                notification_services.webhook_endpoint_update,
+                actor=request.user,
+                endpoint=endpoint,
+                **form.cleaned_data,
+            )
+            if not error:
                 messages.success(request, _("The webhook is saved."))
                 return redirect("console:focal-webhook", endpoint_id=endpoint.pk)
+            status = _show_error(form, error)
     context = {
         "endpoint": endpoint,
         "events": _events(endpoint),
@@ -471,11 +470,10 @@ def webhook_delivery_replay(request, organisation, delivery_id):
     delivery = webhook_delivery_get_visible(user=request.user, delivery_id=_pk(delivery_id))
     if delivery is None:
         return not_found(request)
-    try:
-        notification_services.webhook_delivery_replay(actor=request.user, delivery=delivery)
-    except ServiceError as error:
-        if isinstance(error, NotFound | PermissionDenied):
-            raise
+    _result, error = _attempt(
+        notification_services.webhook_delivery_replay, actor=request.user, delivery=delivery
+    )
+    if error:
         _message_error(request, error)
     else:
         messages.success(request, _("The delivery is sent again, with the same webhook-id."))

@@ -74,7 +74,9 @@ class ServiceForm(DescribedErrorsMixin, forms.Form):
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=None, to_field_name="code")
     is_accepting_referrals = forms.BooleanField(label=_("Accepting referrals"), required=False)
-    is_active = forms.BooleanField(label=_("Active (listed in the directory)"), required=False)
+    is_active = forms.BooleanField(
+        label=_("Active (untick when the service has closed for good)"), required=False
+    )
     required_fields = forms.MultipleChoiceField(
         label=_("Information the service needs (required)"),
         required=False,
