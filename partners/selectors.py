@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from partners.models import Location, Membership, Organisation, Service
+from common.errors import PermissionDenied
+from partners.models import Location, Membership, Organisation, Service, ServiceCategory
 
 
 def is_platform_admin(user: AbstractBaseUser) -> bool:
@@ -78,6 +79,34 @@ def location_list_visible(*, user: AbstractBaseUser) -> QuerySet[Location]:
     if is_platform_admin(user) or membership_active(user=user) is not None:
         return Location.objects.all()
     return Location.objects.none()
+
+
+def organisation_managed(*, user: AbstractBaseUser) -> Organisation:
+    """The organisation ``user`` is the active focal point of; anyone else is refused (403), as the
+    services refuse them (``focal_point_required``)."""
+    membership = membership_active(user=user)
+    if membership is None or membership.role != Membership.Role.FOCAL_POINT:
+        raise PermissionDenied(
+            "Only the organisation's focal point may do this.", code="focal_point_required"
+        )
+    return membership.organisation
+
+
+def service_list_managed(*, user: AbstractBaseUser) -> QuerySet[Service]:
+    """The services the caller manages: their own organisation's, as its focal point (else 403).
+    Another organisation's service is not among them, exactly like one that does not exist."""
+    organisation = organisation_managed(user=user)
+    return (
+        Service.objects.filter(organisation=organisation)
+        .select_related("organisation", "category")
+        .prefetch_related("locations")
+        .order_by("name", "id")
+    )
+
+
+def service_category_list() -> QuerySet[ServiceCategory]:
+    """The taxonomy a service is filed under: shared by every organisation."""
+    return ServiceCategory.objects.order_by("name", "code")
 
 
 def organisation_can_receive_referrals(*, organisation: Organisation) -> tuple[bool, str | None]:
