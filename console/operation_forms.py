@@ -65,7 +65,7 @@ class AgreementForm(LinkedErrors, forms.Form):
 
 class FocalPointForm(LinkedErrors, forms.Form):
     username = forms.CharField(
-        label=_("Username"),
+        label=_("Username of the focal point"),
         max_length=150,
         help_text=_("An existing account, or the username of the account to create."),
     )

@@ -148,7 +148,7 @@ def test_the_list_shows_kind_partnership_state_agreement_and_focal_point(as_admi
     )
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
     assert "Old Partner" in text and "Community-based organisation" in text and "Implementing partner" in text
-    assert "Inactive" in text and "Expired" in text and "None" in text
+    assert "Inactive" in text and "Expired" in text and "No focal point" in text
     row_b = re.search(rf"organisations/{world.b.pk}\">.*?</tr>", body, re.S).group(0)
     assert "Valid" in row_b and world.b.focal_point.username in row_b and "National NGO" in row_b
     assert "national_ngo" not in body and "community_based" not in body
