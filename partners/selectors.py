@@ -1,7 +1,9 @@
 """Reads scoped to what the caller may see. Both APIs use these."""
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from common.errors import PermissionDenied
@@ -51,6 +53,42 @@ def organisation_list_visible(*, user: AbstractBaseUser) -> QuerySet[Organisatio
     if membership_active(user=user) is None:
         return queryset.none()
     return queryset.filter(is_active=True)
+
+
+def organisation_admin_list(*, user: AbstractBaseUser) -> QuerySet[Organisation]:
+    """The platform admin's list: every organisation (active or not), each annotated with the
+    username of its active focal point (``focal_point_username``, None without one). Nobody else
+    manages organisations, so anyone else gets an empty list."""
+    if not is_platform_admin(user):
+        return Organisation.objects.none()
+    focal_point = Membership.objects.filter(
+        organisation=OuterRef("pk"), role=Membership.Role.FOCAL_POINT, is_active=True
+    ).values("user__username")[:1]
+    return organisation_list_visible(user=user).annotate(focal_point_username=Subquery(focal_point))
+
+
+def focal_point_of(*, user: AbstractBaseUser, organisation: Organisation) -> Membership | None:
+    """The organisation's active focal point, for whoever may list its memberships."""
+    return (
+        membership_list_visible(user=user)
+        .filter(organisation=organisation, role=Membership.Role.FOCAL_POINT, is_active=True)
+        .first()
+    )
+
+
+DSA_NONE, DSA_VALID, DSA_NOT_STARTED, DSA_EXPIRED = "none", "valid", "not_started", "expired"
+
+
+def dsa_state(organisation: Organisation, *, on: date | None = None) -> str:
+    """Where the data-sharing agreement stands: ``none`` recorded, ``valid`` (referrals may be sent,
+    ``Organisation.has_valid_dsa``), ``not_started`` (signed on a later date) or ``expired``."""
+    if organisation.dsa_signed_on is None:
+        return DSA_NONE
+    if organisation.has_valid_dsa(on):
+        return DSA_VALID
+    if organisation.dsa_signed_on > (on or date.today()):
+        return DSA_NOT_STARTED
+    return DSA_EXPIRED
 
 
 def membership_list_visible(*, user: AbstractBaseUser) -> QuerySet[Membership]:
