@@ -13,12 +13,15 @@ The key hierarchy (docs/operations.md):
   ``pk1:<key id, 32 hex>:<Fernet token>``.
 
 Registration numbers are also stored as an HMAC-SHA256 under ``settings.FIELD_HMAC_KEY`` so
-officers can look a person up by number without the number being searchable in clear.
+officers can look a person up by number without the number being searchable in clear; so is each
+word of a person's given and family names (``name_hashes``, under a key derived for names only, so
+that a name's hash never equals a number's), to find a person by name without opening every row.
 """
 
 import hashlib
 import hmac
 import re
+import unicodedata
 import uuid
 from functools import lru_cache
 
@@ -134,3 +137,30 @@ def registration_number_hash(value: str) -> str:
     return hmac.new(
         settings.FIELD_HMAC_KEY.encode(), normalise_registration_number(value).encode(), hashlib.sha256
     ).hexdigest()
+
+
+# Names: each word of the given and family names, normalised, as its own keyed hash. A search hashes
+# the words typed the same way and asks for rows holding all of them: an exact word match, in any
+# order, without reading a single name.
+_NAME_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def normalise_name_words(value: str) -> list[str]:
+    """``José  al-Hassan`` → ``["jose", "al", "hassan"]``: compatibility forms, no case, no accents
+    or Arabic short vowels (combining marks), words split at anything that is not a letter or digit."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # tatweel (the Arabic stretching stroke) is a letter to Unicode, but never part of a name
+    bare = bare.replace("\u0640", "")
+    return [word for word in _NAME_SEPARATORS.split(unicodedata.normalize("NFKC", bare).casefold()) if word]
+
+
+def _name_key() -> bytes:
+    return hmac.new(settings.FIELD_HMAC_KEY.encode(), b"person-name-lookup", hashlib.sha256).digest()
+
+
+def name_word_hashes(*names: str | None) -> list[str]:
+    """The keyed hashes of every word of ``names``, each once, in a stable order."""
+    key = _name_key()
+    words = dict.fromkeys(word for name in names for word in normalise_name_words(name or ""))
+    return [hmac.new(key, word.encode(), hashlib.sha256).hexdigest() for word in words]

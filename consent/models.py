@@ -12,6 +12,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Now, TruncDate
@@ -82,6 +83,7 @@ class Person(models.Model):
         "registration_number",
         "registration_number_hash",
         "given_name",
+        "name_hashes",
         "family_name",
         "phone",
         "best_time_to_call",
@@ -104,6 +106,11 @@ class Person(models.Model):
     )
     given_name = EncryptedTextField(key_from="id")
     family_name = EncryptedTextField(key_from="id")
+    # the keyed hash of each word of both names (consent.crypto.name_word_hashes), kept by the
+    # services: a name search looks here and never opens a name; NULL once erased
+    name_hashes = ArrayField(
+        models.CharField(max_length=64), null=True, blank=True, default=list, editable=False
+    )
     phone = EncryptedTextField(key_from="id")
     best_time_to_call = EncryptedTextField(key_from="id")
     preferred_language = models.CharField(max_length=8, blank=True, help_text="ISO 639 code")
@@ -137,6 +144,7 @@ class Person(models.Model):
                 name="person_household_size_positive",
             ),
         ]
+        indexes = [GinIndex(fields=["name_hashes"], name="person_name_hashes_gin")]
 
     def __str__(self) -> str:
         return f"Person {str(self.id)[:8]}"
@@ -521,6 +529,7 @@ class PersonReadLog(models.Model):
         REST = "rest", "REST"
         GRAPHQL = "graphql", "GraphQL"
         ADMIN = "admin", "Admin"
+        CONSOLE = "console", "Console"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="read_log")

@@ -129,16 +129,24 @@ def receipt_json(record: ConsentRecord) -> dict:
         }
 
 
-def receipt_html(record: ConsentRecord) -> str:
+def receipt_context(record: ConsentRecord) -> dict:
+    """What ``consent/_receipt_body.html`` shows, with the receipt's ``language`` and ``direction``:
+    render it inside ``translation.override(language)`` (or ``{% language %}``) to get the words
+    in the person's language."""
     context = _context(record)
     language = receipt_language(record)
-    with translation.override(language):
-        context.update(
-            {
-                "language": language,
-                "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
-                "method": METHOD_LABELS[record.collection_method],
-                "basis": BASIS_LABELS[record.legal_basis],
-            }
-        )
+    context.update(
+        {
+            "language": language,
+            "direction": "rtl" if language in RTL_LANGUAGES else "ltr",
+            "method": METHOD_LABELS[record.collection_method],
+            "basis": BASIS_LABELS[record.legal_basis],
+        }
+    )
+    return context
+
+
+def receipt_html(record: ConsentRecord) -> str:
+    context = receipt_context(record)
+    with translation.override(context["language"]):
         return render_to_string("consent/receipt.html", context)

@@ -4,7 +4,7 @@ that holds them: another organisation's rows are simply not in these querysets (
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from consent.crypto import registration_number_hash
+from consent.crypto import name_word_hashes, registration_number_hash
 from consent.models import ConsentRecord, DataSubjectRequest, Person
 from partners.models import Membership
 from partners.selectors import membership_active
@@ -34,6 +34,15 @@ def person_find_by_registration_number(
     return person_list_visible(user=user).filter(
         registration_number_hash=registration_number_hash(registration_number)
     )
+
+
+def person_find_by_name(*, user: AbstractBaseUser, name: str) -> QuerySet[Person]:
+    """Persons whose given and family names hold every word of ``name`` (whole words, any order,
+    case and accents ignored), through the keyed word hashes: no name is opened to search."""
+    hashes = name_word_hashes(name)
+    if not hashes:
+        return Person.objects.none()
+    return person_list_visible(user=user).filter(name_hashes__contains=hashes)
 
 
 def consent_list_visible(*, user: AbstractBaseUser) -> QuerySet[ConsentRecord]:

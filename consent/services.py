@@ -16,7 +16,7 @@ from django.utils import timezone
 from common.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from common.saving import save_with_history
 from consent import cascade, keys
-from consent.crypto import registration_number_hash
+from consent.crypto import name_word_hashes, registration_number_hash
 from consent.fields import encrypted_fields
 from consent.models import (
     Channel,
@@ -137,6 +137,8 @@ def _clean_person_fields(person: Person, fields: dict, organisation: Organisatio
         raise ServiceError(
             "The location is not in this operation.", code="unknown_location", field="location"
         )
+    if {"given_name", "family_name"} & set(fields):
+        person.name_hashes = name_word_hashes(person.given_name, person.family_name)
     if "registration_number" in fields:
         number = (person.registration_number or "").strip()
         person.registration_number = number or None
