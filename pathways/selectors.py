@@ -18,8 +18,8 @@ from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from common.errors import NotFound, ServiceError
-from partners.models import Membership, Organisation, Service
-from partners.selectors import is_platform_admin
+from partners.models import Membership, Organisation, Service, ServiceCategory
+from partners.selectors import is_platform_admin, service_list_visible
 from pathways import drawing, graph
 from pathways.conditions import ConditionError, condition_matches, validate_profile
 from pathways.models import Pathway, PathwayLink, PathwayStep
@@ -484,4 +484,57 @@ def pathway_export(*, pathway: Pathway, export_format: str) -> str | dict:
         f"Unknown export format {export_format!r}. Allowed: {', '.join(EXPORT_FORMATS)}.",
         code="unknown_export_format",
         field="format",
+    )
+
+
+# For the officer's send flow ---------------------------------------------------------------
+
+
+def need_list(*, user: AbstractBaseUser) -> QuerySet[ServiceCategory]:
+    """The needs a person can be referred for: categories of the services the caller's directory shows."""
+    services = service_list_visible(user=user).filter(category_id=OuterRef("pk"))
+    return ServiceCategory.objects.filter(Exists(services)).order_by("name")
+
+
+def pathway_list_for_need(
+    *, user: AbstractBaseUser, organisation: Organisation, category_code: str
+) -> QuerySet[Pathway]:
+    """Published pathways of the organisation's operation that reach a service of the need's category
+    and on which one of the organisation's own services stands (where its referrals start)."""
+    own = PathwayStep.objects.filter(pathway_id=OuterRef("pk"), service__organisation_id=organisation.id)
+    need = PathwayStep.objects.filter(pathway_id=OuterRef("pk"), service__category__code=category_code)
+    return (
+        pathway_list_visible(user=user)
+        .filter(status=Pathway.Status.PUBLISHED, operation_id=organisation.operation_id)
+        .filter(Exists(own), Exists(need))
+        .order_by("name", "id")
+    )
+
+
+def pathway_start_of(*, pathway: Pathway, organisation: Organisation) -> Service | None:
+    """The organisation's service on the pathway that its referrals start from (an entry first)."""
+    step = (
+        PathwayStep.objects.filter(pathway=pathway, service__organisation_id=organisation.id)
+        .select_related("service", "service__organisation", "service__category")
+        .order_by("-is_entry", "key")
+        .first()
+    )
+    return step.service if step else None
+
+
+def pathway_link_to(
+    *, pathway: Pathway, from_service: Service, to_service: Service, profile
+) -> PathwayLink | None:
+    """The link of the pathway from one service to another: the most preferred one whose condition the
+    person meets, else the most preferred one (the send then says why the person does not meet it)."""
+    links = list(
+        PathwayLink.objects.filter(
+            pathway=pathway, from_step__service_id=from_service.id, to_step__service_id=to_service.id
+        )
+        .select_related("from_step__service", "to_step__service")
+        .order_by("preference", "key")
+    )
+    profile = clean_profile(profile)
+    return next(
+        (link for link in links if condition_matches(link.condition, profile)), links[0] if links else None
     )

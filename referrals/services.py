@@ -8,6 +8,7 @@ management commands. The rules live here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from partners.selectors import membership_active, organisation_can_receive_refer
 from pathways.models import Pathway, PathwayLink
 from pathways.selectors import link_admits, pathway_alternatives, published_link_get
 from referrals import facts, transitions
-from referrals.disclosure import disclosure_for
+from referrals.disclosure import DisclosurePreview, disclosure_preview
 from referrals.models import (
     AccessLog,
     InformationGiven,
@@ -289,14 +290,7 @@ def referral_send(
         _same_request_or_conflict(existing, person_id=person.pk, to_service_id=to_service.pk, parent_id=None)
         existing.replayed = True  # callers can answer "already done" instead of "created"
         return existing
-    if person.organisation_id != membership.organisation_id:
-        raise NotFound("No such person.", code="person_not_found", field="person")
-    if person.is_erased:
-        raise Conflict("The person's data has been erased.", code="person_erased", field="person")
-    if from_service is not None and from_service.organisation_id != membership.organisation_id:
-        raise ServiceError(
-            "The referring service must be one of yours.", code="invalid", field="from_service"
-        )
+    _check_sender(membership, person=person, from_service=from_service)
     return _create_referral(
         actor=actor,
         organisation=membership.organisation,
@@ -332,23 +326,19 @@ def _create_referral(
     _check_choices(urgency=urgency, source=source)
     reason_note = _clean_note(reason_note, "reason_note")
     person, consent = _locked_person_and_consent(person, consent)
-    disclosure = _disclosure(
-        consent=consent, to_service=to_service, optional_fields=optional_fields, parent=parent
+    plan = _send_plan(
+        person=person,
+        consent=consent,
+        to_service=to_service,
+        from_service=from_service,
+        pathway_link=pathway_link,
+        urgency=urgency,
+        reason_note=reason_note,
+        optional_fields=optional_fields,
+        parent=parent,
     )
-    if to_service.category.code == PSEA:  # an SEA report is referred immediately, whatever the form said
-        urgency = Referral.Urgency.EMERGENCY
-    profile = person_profile(person, urgency)
-    pathway, pathway_link = _followed_link(
-        pathway_link, from_service=from_service, to_service=to_service, profile=profile
-    )
-    _check_recipient_scope(consent, pathway)
-    _check_receiver_takes_it(to_service, profile=profile, pathway=pathway)
-    shared = list(disclosure.shared)
-    # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
-    note_shared = bool(reason_note) and "narrative" in shared
-    psea = _is_psea(to_service, pathway)
-    if psea:  # along a PSEA pathway too
-        urgency = Referral.Urgency.EMERGENCY
+    pathway, pathway_link, urgency, psea = plan.pathway, plan.pathway_link, plan.urgency, plan.psea
+    shared, note_shared = list(plan.preview.travels), plan.note_shared
     receiving = to_service.organisation
     receivers, senders, restricted, assignee = _confinement(
         actor=actor, organisation=organisation, receiving=receiving, psea=psea, parent=parent
@@ -372,7 +362,7 @@ def _create_referral(
         has_note=bool(reason_note),
         note_shared=note_shared,
         reason_note=reason_note,
-        due_by=_response_due(to_service, urgency, timezone.now()),
+        due_by=plan.due_by,
         idempotency_key=idempotency_key.strip(),
         restricted=restricted,
         assigned_to=assignee,
@@ -402,26 +392,151 @@ def _locked_person_and_consent(person: Person, consent: ConsentRecord) -> tuple[
     # referral exists before their cascade looks for referrals, or it sees their result and stops
     person = Person.objects.select_for_update().get(pk=person.pk)
     consent = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
+    _check_person_and_consent(person, consent)
+    return person, consent
+
+
+def _check_person_and_consent(person: Person, consent: ConsentRecord) -> None:
     if person.is_erased:
         raise Conflict("The person's data has been erased.", code="person_erased", field="person")
     if consent.person_id != person.id:
         raise ServiceError(
             "The consent record is not this person's.", code="consent_not_for_person", field="consent"
         )
-    return person, consent
 
 
-def _disclosure(*, consent: ConsentRecord, to_service: Service, optional_fields, parent: Referral | None):
-    """Minimal data: what the service needs, as far as the consent (and, onward, the parent) allows.
-    Whatever was asked for and cannot travel is refused by name, never dropped in silence."""
+def _check_sender(membership: Membership, *, person: Person, from_service: Service | None) -> None:
+    if person.organisation_id != membership.organisation_id:
+        raise NotFound("No such person.", code="person_not_found", field="person")
+    if person.is_erased:
+        raise Conflict("The person's data has been erased.", code="person_erased", field="person")
+    if from_service is not None and from_service.organisation_id != membership.organisation_id:
+        raise ServiceError(
+            "The referring service must be one of yours.", code="invalid", field="from_service"
+        )
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What a referral sent with these choices would be: the fields that travel (and those withheld,
+    with why), the urgency it goes with, the pathway it follows and when an answer is due."""
+
+    preview: DisclosurePreview
+    urgency: str
+    pathway: Pathway | None
+    pathway_link: PathwayLink | None
+    note_shared: bool
+    psea: bool
+    due_by: object
+
+
+def _send_plan(
+    *,
+    person: Person,
+    consent: ConsentRecord,
+    to_service: Service,
+    from_service: Service | None,
+    pathway_link: PathwayLink | None,
+    urgency: str,
+    reason_note: str,
+    optional_fields,
+    parent: Referral | None,
+) -> SendPlan:
+    """Every check of a send, in the send's order, and what it would carry; writes nothing."""
+    preview = _disclosure(
+        consent=consent, to_service=to_service, optional_fields=optional_fields, parent=parent
+    )
+    if to_service.category.code == PSEA:  # an SEA report is referred immediately, whatever the form said
+        urgency = Referral.Urgency.EMERGENCY
+    profile = person_profile(person, urgency)
+    pathway, pathway_link = _followed_link(
+        pathway_link, from_service=from_service, to_service=to_service, profile=profile
+    )
+    _check_recipient_scope(consent, pathway)
+    _check_receiver_takes_it(to_service, profile=profile, pathway=pathway)
+    # the note is the narrative: it travels only where the narrative itself may (asked for and consented)
+    note_shared = bool(reason_note) and "narrative" in preview.travels
+    psea = _is_psea(to_service, pathway)
+    if psea:  # along a PSEA pathway too
+        urgency = Referral.Urgency.EMERGENCY
+    return SendPlan(
+        preview=preview,
+        urgency=urgency,
+        pathway=pathway,
+        pathway_link=pathway_link,
+        note_shared=note_shared,
+        psea=psea,
+        due_by=_response_due(to_service, urgency, timezone.now()),
+    )
+
+
+def referral_disclosure_preview(
+    *, consent: ConsentRecord, to_service: Service, optional_fields: Iterable[str] = ()
+) -> DisclosurePreview:
+    """Which fields a referral of this person to ``to_service`` on ``consent`` would carry, and which
+    are withheld and why: the very computation :func:`referral_send` makes. Never refuses."""
+    return _disclosure_preview(
+        consent=consent, to_service=to_service, optional_fields=optional_fields, parent=None
+    )
+
+
+def referral_send_check(
+    *,
+    actor,
+    person: Person,
+    consent: ConsentRecord,
+    to_service: Service,
+    from_service: Service | None = None,
+    pathway_link: PathwayLink | None = None,
+    urgency: str = Referral.Urgency.NORMAL,
+    source: str = Referral.Source.INTERNAL,
+    reason_note: str = "",
+    optional_fields: Iterable[str] = (),
+) -> SendPlan:
+    """Everything :func:`referral_send` checks, with the same code and in the same order, and the plan
+    of what it would send; raises the error the send would raise. Writes nothing, locks nothing: the
+    send checks again under its locks."""
+    membership = _acting_membership(actor)
+    _check_sender(membership, person=person, from_service=from_service)
+    _check_choices(urgency=urgency, source=source)
+    reason_note = _clean_note(reason_note, "reason_note")
+    _check_person_and_consent(person, consent)
+    return _send_plan(
+        person=person,
+        consent=consent,
+        to_service=to_service,
+        from_service=from_service,
+        pathway_link=pathway_link,
+        urgency=urgency,
+        reason_note=reason_note,
+        optional_fields=optional_fields,
+        parent=None,
+    )
+
+
+def _disclosure_preview(
+    *, consent: ConsentRecord, to_service: Service, optional_fields, parent: Referral | None
+) -> DisclosurePreview:
     in_consent = set(consent.data_categories)
     consented = in_consent & set(parent.shared_fields) if parent is not None else in_consent
-    disclosure = disclosure_for(
+    return disclosure_preview(
         required=to_service.required_fields,
         optional_offered=to_service.optional_fields,
         optional_chosen=optional_fields,
         consented=consented,
     )
+
+
+def _disclosure(
+    *, consent: ConsentRecord, to_service: Service, optional_fields, parent: Referral | None
+) -> DisclosurePreview:
+    """Minimal data: what the service needs, as far as the consent (and, onward, the parent) allows.
+    Whatever was asked for and cannot travel is refused by name, never dropped in silence."""
+    in_consent = set(consent.data_categories)
+    preview = _disclosure_preview(
+        consent=consent, to_service=to_service, optional_fields=optional_fields, parent=parent
+    )
+    disclosure = preview.disclosure
     if disclosure.not_offered:
         raise ServiceError(
             f"The service does not take: {', '.join(disclosure.not_offered)}.",
@@ -451,7 +566,7 @@ def _disclosure(*, consent: ConsentRecord, to_service: Service, optional_fields,
             field="to_service" if disclosure.missing_required else "optional_fields",
             extra={"missing_fields": unavailable},
         )
-    return disclosure
+    return preview
 
 
 def _followed_link(pathway_link: PathwayLink | None, *, from_service, to_service, profile):
