@@ -74,7 +74,7 @@ class StepAddForm(EditorForm):
 
 
 class StepUpdateForm(EditorForm):
-    key = forms.CharField(label=_("Key"), max_length=200)
+    key = forms.CharField(label=_("Key (kept across versions)"), max_length=200)
     is_entry = forms.BooleanField(label=_("Entry step (people can start here)"), required=False)
 
 
@@ -108,7 +108,7 @@ class LinkForm(EditorForm):
     )
     preference = forms.IntegerField(label=_("Preference (1 is offered first)"), initial=1)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
-    key = forms.CharField(label=_("Key"), required=False, max_length=200)
+    key = forms.CharField(label=_("Key (kept across versions)"), required=False, max_length=200)
 
     def __init__(self, *args, steps, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,7 +160,10 @@ class RouteForm(EditorForm):
         super().__init__(*args, **kwargs)
         self.fields["start"].choices = starts
         self.fields["category"].choices = categories
-        self.fields["need"].choices = [("", _("None")), *((need, need.replace("_", " ")) for need in needs)]
+        self.fields["need"].choices = [
+            ("", _("No specific need")),
+            *((need, need.replace("_", " ")) for need in needs),
+        ]
 
     def profile(self) -> dict:
         """The profile the pathway questions take; a band gives only whether the person is a minor,

@@ -246,7 +246,7 @@ def test_a_clean_draft_is_published_then_versioned_compared_and_archived(as_admi
     services.link_update(actor=draft.published_by, link=link, condition={"sex": {"in": ["female", "other"]}})
     response = as_admin.get(f"/console/pathways/{second.pk}/compare")
     text = main(response)
-    assert "From version 1 to version 2" in text and "Changed:" in text and "l1" in text
+    assert "From version 1 to version 2" in text and "Changed in this version:" in text and "l1" in text
     assert "Condition" in text
     # a second draft is refused with the service's conflict
     response = as_admin.post(f"/console/pathways/{draft.pk}/do/new-version")
