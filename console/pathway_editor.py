@@ -526,7 +526,14 @@ def pathway_compare_view(request, pathway_id):
         "others": others,
         "other": other,
         "comparison": comparison,
-        "status_labels": STATUS_LABELS,
+        "link_changes": [
+            (
+                change,
+                _json(change.old.condition) if change.old else "",
+                _json(change.new.condition) if change.new else "",
+            )
+            for change in (comparison.links if comparison else ())
+        ],
     }
     return render(request, "console/pathways/compare.html", context)
 

@@ -248,6 +248,7 @@ def test_a_clean_draft_is_published_then_versioned_compared_and_archived(as_admi
     text = main(response)
     assert "From version 1 to version 2" in text and "Changed in this version:" in text and "l1" in text
     assert "Condition" in text
+    assert "<code>{&quot;sex&quot;: {&quot;in&quot;: [&quot;female&quot;, &quot;other&quot;]}}</code>" in text
     # a second draft is refused with the service's conflict
     response = as_admin.post(f"/console/pathways/{draft.pk}/do/new-version")
     assert response.status_code == 409 and "already has a draft version" in body(response)
