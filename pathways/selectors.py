@@ -15,7 +15,7 @@ from functools import cache
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, connections, router
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 
 from common.errors import NotFound, ServiceError
 from partners.models import Membership, Organisation, Service, ServiceCategory
@@ -538,3 +538,142 @@ def pathway_link_to(
     return next(
         (link for link in links if condition_matches(link.condition, profile)), links[0] if links else None
     )
+
+
+# The console's map, versions and comparison -----------------------------------------------
+
+
+def step_get(*, pathway: Pathway, step_id) -> PathwayStep:
+    """A step of this pathway (its service and organisation with it); NotFound otherwise."""
+    try:
+        return PathwayStep.objects.select_related("service__organisation").get(pathway=pathway, pk=step_id)
+    except (PathwayStep.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise NotFound("No such step on this pathway.", code="pathway_step_not_found") from exc
+
+
+def link_get(*, pathway: Pathway, link_id) -> PathwayLink:
+    """A link of this pathway; NotFound otherwise."""
+    try:
+        return PathwayLink.objects.select_related("from_step", "to_step").get(pathway=pathway, pk=link_id)
+    except (PathwayLink.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise NotFound("No such link on this pathway.", code="pathway_link_not_found") from exc
+
+
+def pathway_versions(*, user: AbstractBaseUser, pathway: Pathway) -> QuerySet[Pathway]:
+    """The versions of the pathway's family the caller may see, newest first."""
+    return pathway_list_visible(user=user).filter(family=pathway.family).order_by("-version")
+
+
+@dataclass(frozen=True)
+class MapStep:
+    step: graph.Step
+    service: Service  # with its organisation, category, contacts and phones
+    state: graph.ServiceState
+    links_out: tuple[graph.Link, ...]
+    links_in: tuple[graph.Link, ...]
+
+
+@dataclass(frozen=True)
+class PathwayMap:
+    data: graph.PathwayData
+    svg: str
+    steps: tuple[MapStep, ...]  # in the order of their keys
+    by_id: dict[str, MapStep]
+
+
+def pathway_map(*, pathway: Pathway, route: Iterable[str] = (), step_href=None) -> PathwayMap:
+    """The drawing and what each step's panel shows: the service as the directory has it now (open
+    or not, its contacts), its links out and in. ``route`` (step and link ids, in order) is drawn
+    highlighted. Five queries whatever the size."""
+    data = pathway_data(pathway)
+    loaded = services_with_state({step.service_id for step in data.steps})
+    prefetch_related_objects([service for service, _ in loaded.values()], "contacts__phones", "phones")
+    outs: dict[str, list[graph.Link]] = {step.id: [] for step in data.steps}
+    ins: dict[str, list[graph.Link]] = {step.id: [] for step in data.steps}
+    for link in sorted(data.links, key=lambda item: (item.preference, item.key)):
+        outs[link.source].append(link)
+        ins[link.target].append(link)
+    steps = tuple(
+        MapStep(step, *loaded[step.service_id], tuple(outs[step.id]), tuple(ins[step.id]))
+        for step in sorted(data.steps, key=lambda item: item.key)
+    )
+    svg = drawing.export_svg(data, _states(loaded), step_href=step_href, route=tuple(route))
+    return PathwayMap(data=data, svg=svg, steps=steps, by_id={item.step.id: item for item in steps})
+
+
+def route_items(offers: list[Offer], from_step_id: str) -> tuple[str, ...]:
+    """The ids a route goes through, in order: the start step, then each link and its step."""
+    items = [from_step_id]
+    for offer in offers:
+        if offer.link_id:
+            items.append(offer.link_id)
+        items.append(offer.step_id)
+    return tuple(items)
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    old: graph.Step | graph.Link | None
+    new: graph.Step | graph.Link | None
+    fields: tuple[str, ...] = ()  # what changed, for a step or link in both versions
+
+
+@dataclass(frozen=True)
+class Comparison:
+    old: graph.PathwayData
+    new: graph.PathwayData
+    steps: tuple[Change, ...]  # added, removed or changed, by key
+    links: tuple[Change, ...]
+
+    def of(self, changes: tuple[Change, ...], kind: str) -> list[Change]:
+        """``added``, ``removed`` or ``changed``."""
+        if kind == "added":
+            return [c for c in changes if c.old is None]
+        if kind == "removed":
+            return [c for c in changes if c.new is None]
+        return [c for c in changes if c.old is not None and c.new is not None]
+
+
+def compare_data(old: graph.PathwayData, new: graph.PathwayData) -> Comparison:
+    """What changed from ``old`` to ``new``, matched by the keys that versions keep."""
+
+    def step_fields(step: graph.Step) -> dict:
+        return {"service": step.service_id, "entry": step.is_entry}
+
+    def link_fields(link: graph.Link, keys: Mapping[str, str]) -> dict:
+        return {
+            "from": keys.get(link.source),
+            "to": keys.get(link.target),
+            "condition": link.condition,
+            "preference": link.preference,
+            "note": link.note,
+        }
+
+    def diff(before: dict, after: dict, old_fields, new_fields) -> list[Change]:
+        changes = []
+        for key in sorted(set(before) | set(after)):
+            a, b = before.get(key), after.get(key)
+            if a is None or b is None:
+                changes.append(Change(key, a, b))
+                continue
+            was, now = old_fields(a), new_fields(b)
+            if changed := tuple(name for name in was if was[name] != now[name]):
+                changes.append(Change(key, a, b, changed))
+        return changes
+
+    old_keys = {step.id: step.key for step in old.steps}
+    new_keys = {step.id: step.key for step in new.steps}
+    steps = diff({s.key: s for s in old.steps}, {s.key: s for s in new.steps}, step_fields, step_fields)
+    links = diff(
+        {link.key: link for link in old.links},
+        {link.key: link for link in new.links},
+        lambda link: link_fields(link, old_keys),
+        lambda link: link_fields(link, new_keys),
+    )
+    return Comparison(old=old, new=new, steps=tuple(steps), links=tuple(links))
+
+
+def pathway_compare(*, old: Pathway, new: Pathway) -> Comparison:
+    """Two versions compared (four queries); the caller fetched both through the visibility selector."""
+    return compare_data(pathway_data(old), pathway_data(new))

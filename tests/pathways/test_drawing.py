@@ -84,8 +84,18 @@ def test_svg_is_valid_xml_with_names_acronyms_and_marks():
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "link"]) == len(HEALTHY.links)
 
 
-def test_layout_puts_entries_first_and_uses_stored_coordinates_when_complete():
+def test_layout_puts_entries_first_and_follows_stored_coordinates_when_complete():
     coords = drawing.layout(HEALTHY)
     assert coords["id-desk"][0] < coords["id-gbv"][0] < coords["id-clinic"][0] < coords["id-legal"][0]
-    placed = pathway([Step("1", "a", "s", "S", "O", "c", True, 10, 20)], [])
-    assert drawing.layout(placed) == {"1": (10.0, 20.0)}
+    # stored coordinates give the columns and the rows; the grid keeps the routing's guarantees
+    placed = pathway(
+        [
+            Step("1", "a", "s1", "S", "O", "c", True, 500, 20),
+            Step("2", "b", "s2", "S", "O", "c", False, 10, 300),
+            Step("3", "c", "s3", "S", "O", "c", False, 40, 20),
+        ],
+        [],
+    )
+    coords = drawing.layout(placed)
+    assert coords["3"][0] == coords["2"][0] < coords["1"][0]
+    assert coords["3"][1] < coords["2"][1]
