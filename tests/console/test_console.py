@@ -10,7 +10,8 @@ from tests.conftest import PASSWORD
 from tests.factories import confirmed_totp_device, totp_code
 
 pytestmark = pytest.mark.django_db
-INBOX_QUERIES = 8  # the session, the user, the membership, the page, the tab counts (by status, overdue, mine), the unread badge
+# the session, the user, the membership, the page, the tab counts (by status, overdue, mine), the badge
+INBOX_QUERIES = 8
 
 
 def page(response) -> str:
