@@ -90,7 +90,7 @@ ACTION_TEXT = {
     "refer_onward": (gettext_lazy("Refer onward"), gettext_lazy("Refer onward")),
     "assign": (gettext_lazy("Assign to a caseworker"), gettext_lazy("Assign")),
     "withdraw": (gettext_lazy("Withdraw the referral"), gettext_lazy("Withdraw")),
-    "close": (gettext_lazy("Close the referral"), gettext_lazy("Close")),
+    "close": (gettext_lazy("Close the referral"), gettext_lazy("Close the referral")),
 }
 SLUGS = {action.replace("_", "-"): action for action in ACTIONS}
 # how each value of the shared payload is read (the rest is shown as it is)
@@ -157,7 +157,7 @@ def _tabs(data: dict, counts) -> tuple[list[dict], str | None]:
     """The inbox's tabs (all, each status, overdue, assigned to me) with their counts and links, and
     the tab the filters are (None for a mix of them)."""
     keep = {"urgency": data["urgency"]} if data["urgency"] else {}
-    tabs = [("all", _("All"), {}, counts.total)]
+    tabs = [("all", _("All referrals"), {}, counts.total)]
     tabs += [
         (status, STATUS_LABELS[status], {"status": status}, counts.by_status.get(status, 0))
         for status in Referral.Status.values
