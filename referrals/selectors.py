@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from common.errors import NotFound, ServiceError
 from consent.models import Person
-from partners.selectors import membership_active
+from partners.models import Membership
+from partners.selectors import membership_active, membership_list_visible
 from referrals.facts import ReferralFacts, Viewer, referral_facts
 from referrals.models import (
     AccessLog,
@@ -32,6 +33,7 @@ from referrals.models import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from referrals.transitions import ACTING_ROLES
 
 
 def permission_id(codename: str):
@@ -288,15 +290,36 @@ class ReferralListing:
             Referral.objects.filter(_side_filter(self.organisation_id, self.direction)), filters=filters
         )
 
-    def _counted(self, filters: dict) -> int:
+    def count_by_status(self) -> dict[str, int]:
+        """``count()`` for each status at once (a status with none is left out): one statement,
+        the counters' sums by status and what the caller holds in person, by status."""
+        if self.membership is None:
+            return {}
+        if self.assigned_to_me or {"search", "overdue", "status"} & set(self.filters):
+            rows = self.queryset().order_by().values("status").annotate(n=Count("pk"))
+            rows = rows.values_list("status", "n")
+        else:
+            by_counter = (
+                self._counters(self.filters).order_by().values("status").annotate(n=Sum("count"))
+            ).values_list("status", "n")
+            in_person = self._in_person(self.filters).order_by().values("status").annotate(n=Count("pk"))
+            rows = by_counter.union(in_person.values_list("status", "n"), all=True)
+        counts: dict[str, int] = {}
+        for status, n in rows:
+            counts[status] = counts.get(status, 0) + int(n)
+        return {status: n for status, n in counts.items() if n}
+
+    def _counters(self, filters: dict) -> QuerySet[ReferralCount]:
         counters = ReferralCount.objects.filter(organisation_id=self.organisation_id)
         if self.direction is None:
             counters = counters.filter(Q(side=RECEIVED) | Q(side=SENT, internal=False))
         else:
             counters = counters.filter(side=self.direction)
         keys = {"status": "status", "urgency": "urgency", "service": "service_id"}
-        counters = counters.filter(**{keys[name]: value for name, value in filters.items()})
-        # what the caller holds in person and the group does not see: restricted and PSEA referrals
+        return counters.filter(**{keys[name]: value for name, value in filters.items()})
+
+    def _in_person(self, filters: dict) -> QuerySet[Referral]:
+        """What the caller holds in person and the group does not see: restricted and PSEA referrals."""
         group_sees = Exists(
             ReferralGroupObjectPermission.objects.filter(
                 content_object=OuterRef("pk"),
@@ -312,12 +335,58 @@ class ReferralListing:
         ).exclude(group_sees)
         if filters:
             in_person = ReferralFilter(data=filters, queryset=in_person).qs
+        return in_person
+
+    def _counted(self, filters: dict) -> int:
+        counters = self._counters(filters)
+        in_person = self._in_person(filters)
         held_count = in_person.order_by().values(one=Value(1)).annotate(n=Count("pk")).values("n")
         # one statement: the counters' sum and the count of what is held in person
         total = counters.aggregate(total=Coalesce(Sum("count"), 0) + Coalesce(Subquery(held_count), 0))[
             "total"
         ]
         return int(total)
+
+
+@dataclass(frozen=True)
+class TabCounts:
+    """How many referrals each tab of a list holds: per status, overdue, assigned to the caller."""
+
+    by_status: dict[str, int]
+    overdue: int
+    assigned_to_me: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def referral_tab_counts(
+    *, user: AbstractBaseUser, direction: str | None = None, filters: dict | None = None
+) -> TabCounts:
+    """The counts of :func:`referral_listing`'s tabs under ``filters`` (e.g. an urgency): exactly the
+    ``count()`` of the listing each tab shows, in three statements whatever the table holds (the
+    counters by status, the overdue referrals through their index, the caller's own)."""
+    filters = {name: value for name, value in (filters or {}).items() if value is not None}
+    listing = referral_listing(user=user, direction=direction, filters=filters)
+    overdue = referral_listing(user=user, direction=direction, filters={**filters, "overdue": True})
+    mine = referral_listing(user=user, direction=direction, filters=filters, assigned_to_me=True)
+    return TabCounts(
+        by_status=listing.count_by_status(), overdue=overdue.count(), assigned_to_me=mine.count()
+    )
+
+
+def referral_assignable_members(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    """The active focal point and caseworkers of the caller's organisation: whom a referral may be
+    assigned to (GraphQL's ``assignableCaseworkers``; the service checks the choice again)."""
+    membership = membership_active(user=user)
+    if membership is None:
+        return Membership.objects.none()
+    return (
+        membership_list_visible(user=user)
+        .filter(organisation_id=membership.organisation_id, is_active=True, role__in=ACTING_ROLES)
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
 
 
 # Keyset cursors ------------------------------------------------------------------------------

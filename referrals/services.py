@@ -8,6 +8,7 @@ management commands. The rules live here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from consent.models import ConsentRecord, Person, RecipientScope, age_on
 from partners.models import Membership, Organisation, Service
 from partners.selectors import membership_active, organisation_can_receive_referrals
 from pathways.models import Pathway, PathwayLink
-from pathways.selectors import link_admits, pathway_alternatives, published_link_get
+from pathways.selectors import link_admits, pathway_alternatives, pathway_next_steps, published_link_get
 from referrals import facts, transitions
 from referrals.disclosure import DisclosurePreview, disclosure_preview
 from referrals.models import (
@@ -837,6 +838,68 @@ def referral_refer_onward(
         reason_code=child.reference,
     )
     return child
+
+
+@dataclass(frozen=True)
+class OnwardOffers:
+    """Where a referral may be sent on (``pathways.selectors.Offer``s): the pathway's next steps
+    from its service (each with the link a child referral follows), and open services of the same
+    kind. Each service once, never the referral's own."""
+
+    next_steps: list
+    alternatives: list
+
+    def __bool__(self) -> bool:
+        return bool(self.next_steps or self.alternatives)
+
+
+def referral_onward_offers(*, actor, referral: Referral) -> OnwardOffers:
+    """What the pathway suggests for referring ``referral`` onward: its next steps on the pathway
+    the referral followed, then ``pathway_alternatives`` for its service. The eligibility rules see
+    the person as :func:`referral_refer_onward` checks them (``person_profile``); nothing of the
+    person is returned. Empty when the caller may not refer it onward (the transition table)."""
+    if not facts_for(user=actor, referral=referral).can("refer_onward"):
+        return OnwardOffers(next_steps=[], alternatives=[])
+    parent = Referral.objects.select_related("person", "pathway", "to_service__organisation").get(
+        pk=referral.pk
+    )
+    profile = person_profile(parent.person, parent.urgency)
+    next_steps, alternatives = [], []
+    # the pathway it followed; sent directly, every published pathway of the operation with its service
+    pathways = [parent.pathway] if parent.pathway is not None else _published_with(parent.to_service)
+    for pathway in pathways:
+        # a service no longer on the pathway's graph, or a profile the rules refuse: nothing there
+        with suppress(ServiceError):
+            next_steps += pathway_next_steps(
+                pathway=pathway, service_id=parent.to_service_id, profile=profile
+            )
+    with suppress(ServiceError):
+        alternatives = pathway_alternatives(
+            service=parent.to_service, profile=profile, pathway=parent.pathway
+        )
+    seen = {parent.to_service_id}
+
+    def first_of_each(offers):
+        kept = []
+        for offer in offers:
+            if offer.service.pk not in seen:
+                seen.add(offer.service.pk)
+                kept.append(offer)
+        return kept
+
+    return OnwardOffers(next_steps=first_of_each(next_steps), alternatives=first_of_each(alternatives))
+
+
+def _published_with(service: Service) -> list[Pathway]:
+    return list(
+        Pathway.objects.filter(
+            operation_id=service.organisation.operation_id,
+            status=Pathway.Status.PUBLISHED,
+            steps__service=service,
+        )
+        .distinct()
+        .order_by("name", "id")
+    )
 
 
 def _current_version(consent: ConsentRecord) -> ConsentRecord:
