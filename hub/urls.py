@@ -84,4 +84,5 @@ urlpatterns = [
     path("graphql", HubGraphQLView.as_view(), name="graphql"),
     path("hsds/", include("partners.hsds.urls")),
     path("console/", include("console.urls")),
+    path("check/", include("community.urls")),
 ]
