@@ -72,6 +72,7 @@ api_v1 = [
     path("", include("pathways.urls")),
     path("", include("referrals.urls")),
     path("", include("notifications.urls")),
+    path("", include("community.api_urls")),
 ]
 
 urlpatterns = [
