@@ -21,8 +21,8 @@ class StatusCheckLockView(APIView):
         responses={201: LockStateSerializer},
         summary="Lock status checks with this referral's reference (no code is sent; open sessions end)",
     )
-    def post(self, request, referral_id):
-        referral = services.referral_for_lock(actor=request.user, referral_id=referral_id)
+    def post(self, request, pk):
+        referral = services.referral_for_lock(actor=request.user, referral_id=pk)
         services.status_check_lock(actor=request.user, referral=referral)
         return Response({"reference": referral.reference, "locked": True}, status=status.HTTP_201_CREATED)
 
@@ -33,7 +33,7 @@ class StatusCheckUnlockView(APIView):
         responses={200: LockStateSerializer},
         summary="Unlock status checks with this referral's reference",
     )
-    def post(self, request, referral_id):
-        referral = services.referral_for_lock(actor=request.user, referral_id=referral_id)
+    def post(self, request, pk):
+        referral = services.referral_for_lock(actor=request.user, referral_id=pk)
         services.status_check_unlock(actor=request.user, referral=referral)
         return Response({"reference": referral.reference, "locked": False})

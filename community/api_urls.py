@@ -6,12 +6,12 @@ from community import api
 
 urlpatterns = [
     path(
-        "referrals/<str:referral_id>/status-check-lock",
+        "referrals/<str:pk>/status-check-lock",
         api.StatusCheckLockView.as_view(),
         name="referral-status-check-lock",
     ),
     path(
-        "referrals/<str:referral_id>/status-check-unlock",
+        "referrals/<str:pk>/status-check-unlock",
         api.StatusCheckUnlockView.as_view(),
         name="referral-status-check-unlock",
     ),

@@ -341,8 +341,6 @@ HSDS = {  # the directory; public only with HSDS_PUBLIC (off, as by default)
 QUERIES = {
     # partners
     "viewer":                P("ok:*"),
-    "lockStatusCheck":     P(own="404:*", restricted="404:*", other="404:*",
-                             of="referral", args={"id": OBJECT, "locked": True}),
     # notifications: one's own only
     "notifications":            P("ok:*", args=PAGE),
     "notificationPreferences":  P("ok:*"),

@@ -11,11 +11,12 @@ SEND_CODE = "community.send_code"
 
 
 @pytest.fixture(autouse=True)
-def _sms_to_a_file(settings, tmp_path):
+def _sms_to_a_file(request, settings, tmp_path):
     settings.SMS_BACKEND = "notifications.sms.FileSmsGateway"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs")
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")
 
 
 @pytest.fixture
