@@ -61,6 +61,13 @@ class Channel(models.TextChoices):
     PHONE = "phone", "Phone"
     HOTLINE = "hotline", "Hotline"
     WRITTEN = "written", "Written"
+    # the person themself, on the status page (community): no staff member recorded it
+    SELF_SERVICE = "self_service", "The person, on the status page"
+
+    @classmethod
+    def staff_values(cls) -> list[str]:
+        """The channels a member of staff may record; ``self_service`` is the person's own door."""
+        return [value for value in cls.values if value != cls.SELF_SERVICE]
 
 
 class Person(models.Model):
@@ -357,7 +364,11 @@ class ConsentRecord(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status="active", withdrawn_at__isnull=True, superseded_at__isnull=True)
-                | Q(status="withdrawn", withdrawn_at__isnull=False, withdrawn_by__isnull=False)
+                | (
+                    Q(status="withdrawn", withdrawn_at__isnull=False)
+                    # the person withdrew themself (status page): no member of staff acted
+                    & (Q(withdrawn_by__isnull=False) | Q(withdrawal_channel="self_service"))
+                )
                 | Q(status="superseded", superseded_at__isnull=False),
                 name="consent_status_dates_consistent",
             ),
@@ -487,7 +498,10 @@ class DataSubjectRequest(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     details = EncryptedTextField(help_text="What the person asked for")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # empty only when the person made the request themself (channel ``self_service``)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -506,6 +520,10 @@ class DataSubjectRequest(models.Model):
                 condition=Q(status="open", closed_at__isnull=True)
                 | (~Q(status="open") & Q(closed_at__isnull=False)),
                 name="dsr_closed_at_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=False) | Q(channel="self_service"),
+                name="dsr_recorded_by_staff_or_person",
             ),
         ]
 

@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +42,9 @@ CHANNEL_LABELS = {
     Channel.PHONE: gettext_lazy("by phone"),
     Channel.HOTLINE: gettext_lazy("through the hotline"),
     Channel.WRITTEN: gettext_lazy("in writing"),
+    Channel.SELF_SERVICE: gettext_lazy(
+        "yourself, on the status page, with your referral reference and your phone number"
+    ),
 }
 METHOD_LABELS = {
     CollectionMethod.ORAL: gettext_lazy("You agreed orally."),
@@ -67,6 +71,12 @@ def receipt_id(record: ConsentRecord) -> uuid.UUID:
     return uuid.uuid5(RECEIPT_NAMESPACE, str(record.pk))
 
 
+def status_page_url() -> str:
+    """Where the person checks their referrals, withdraws and asks for their data (the community
+    app's public page, found by its URL name: consent does not import it)."""
+    return settings.SITE_URL + reverse("community:start")
+
+
 def _context(record: ConsentRecord) -> dict:
     purposes = dict(ServiceCategory.objects.filter(code__in=record.purposes).values_list("code", "name"))
     recipients = list(Organisation.objects.filter(pk__in=record.recipients).order_by("name"))
@@ -80,6 +90,7 @@ def _context(record: ConsentRecord) -> dict:
         "categories": [(code, DATA_CATEGORY_LABELS[code]) for code in shown_categories],
         "more_categories": len(shown_categories) < len(record.data_categories),
         "channels": [CHANNEL_LABELS[channel] for channel in Channel.values],
+        "status_url": status_page_url(),
     }
 
 
@@ -124,6 +135,7 @@ def receipt_json(record: ConsentRecord) -> dict:
                     "channels": ", ".join(str(c) for c in context["channels"]),
                 },
                 "channels": list(Channel.values),
+                "statusPage": context["status_url"],
                 "withdrawnAt": record.withdrawn_at.isoformat() if record.withdrawn_at else None,
             },
         }

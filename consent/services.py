@@ -460,10 +460,30 @@ def consent_new_version(*, actor, previous: ConsentRecord, **changes) -> Consent
 def consent_withdraw(*, actor, record: ConsentRecord, channel: str, reason: str = "") -> ConsentRecord:
     """Withdraw consent and run the cascade (referrals, grants, shared copies) in this one transaction."""
     _membership_of(actor, record.organisation)
-    if channel not in Channel.values:
+    _check_staff_channel(channel)
+    return _withdraw(record, actor=actor, channel=channel, reason=reason)
+
+
+@transaction.atomic
+def consent_withdraw_by_person(*, person: Person, record: ConsentRecord, reason: str = "") -> ConsentRecord:
+    """The person withdraws their own consent (the status page): the same withdrawal and cascade,
+    with no member of staff as its author — the channel ``self_service`` says who acted. Another
+    person's record answers "not found"."""
+    if record.person_id != person.pk:
+        raise NotFound("Not found.")
+    return _withdraw(record, actor=None, channel=Channel.SELF_SERVICE, reason=reason)
+
+
+def _check_staff_channel(channel: str) -> None:
+    if channel not in Channel.staff_values():
         raise ServiceError(
-            f"Channel must be one of: {', '.join(Channel.values)}.", code="invalid_channel", field="channel"
+            f"Channel must be one of: {', '.join(Channel.staff_values())}.",
+            code="invalid_channel",
+            field="channel",
         )
+
+
+def _withdraw(record: ConsentRecord, *, actor, channel: str, reason: str) -> ConsentRecord:
     record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
     if record.status == ConsentRecord.Status.WITHDRAWN:
         raise Conflict("This consent has already been withdrawn.", code="consent_already_withdrawn")
@@ -502,15 +522,34 @@ def data_subject_request_create(
     details: str = "",
 ) -> DataSubjectRequest:
     _require_writer(actor, person.organisation)
+    _check_staff_channel(channel)
+    return _request_create(
+        person,
+        actor=actor,
+        kind=kind,
+        channel=channel,
+        received_on=received_on,
+        due_on=due_on,
+        details=details,
+    )
+
+
+@transaction.atomic
+def data_subject_request_create_by_person(
+    *, person: Person, kind: str, details: str = ""
+) -> DataSubjectRequest:
+    """The person asks, on the status page, for a copy of their data, a correction or erasure: a
+    request of the organisation holding them, received today, due by the usual delay, with no
+    member of staff as its author (channel ``self_service``)."""
+    return _request_create(person, actor=None, kind=kind, channel=Channel.SELF_SERVICE, details=details)
+
+
+def _request_create(person: Person, *, actor, kind, channel, received_on=None, due_on=None, details=""):
     if kind not in DataSubjectRequest.Kind.values:
         raise ServiceError(
             f"Kind must be one of: {', '.join(DataSubjectRequest.Kind.values)}.",
             code="invalid_kind",
             field="kind",
-        )
-    if channel not in Channel.values:
-        raise ServiceError(
-            f"Channel must be one of: {', '.join(Channel.values)}.", code="invalid_channel", field="channel"
         )
     person = Person.objects.select_for_update().get(pk=person.pk)
     received_on = received_on or timezone.localdate()
@@ -721,7 +760,8 @@ def person_erase(*, actor, person: Person, channel: str = Channel.WRITTEN) -> Pe
     if person.is_erased:
         raise Conflict("This person's data has already been erased.", code="person_erased")
     for record in ConsentRecord.objects.filter(person=person, status=ConsentRecord.Status.ACTIVE):
-        consent_withdraw(actor=actor, record=record, channel=channel)
+        # the request's channel, whoever took it (the person's own door included)
+        _withdraw(record, actor=actor, channel=channel, reason="")
     cascade.run_erasure_handlers(person=person, actor=actor)
 
     for name in Person.PERSONAL_FIELDS:

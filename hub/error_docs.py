@@ -15,7 +15,17 @@ from common.errors import GRAPHQL, REST, codes_for
 
 START, END = "<!-- error-codes:start -->", "<!-- error-codes:end -->"
 PAGES = {REST: "docs/api.md", GRAPHQL: "docs/graphql.md"}
-_AREA_ORDER = ("notifications", "referrals", "consent", "pathways", "partners", "hsds", "common", "api")
+_AREA_ORDER = (
+    "community",
+    "notifications",
+    "referrals",
+    "consent",
+    "pathways",
+    "partners",
+    "hsds",
+    "common",
+    "api",
+)
 
 
 def table(surface: str) -> str:

@@ -9,7 +9,7 @@ from hub.errors import error_body
 
 GRAPHQL_PATH = "/graphql"
 # every response under these may carry personal data (or a login form, or a token)
-NO_STORE_PREFIXES = ("/api/", "/graphql", "/admin/", "/console/")
+NO_STORE_PREFIXES = ("/api/", "/graphql", "/admin/", "/console/", "/check/")
 # multipart bodies stay unread here: reading them consumes the stream a view's parser needs
 _FORM_TYPE = "application/x-www-form-urlencoded"
 

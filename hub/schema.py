@@ -2,6 +2,7 @@
 
 import graphene
 
+from community.schema import CommunityMutations
 from hub.graphql_node import NodeQueries
 from notifications.schema import NotificationMutations, NotificationQueries, WebhookMutations, WebhookQueries
 from partners.schema import PartnerQueries
@@ -22,7 +23,9 @@ class Query(
     pass
 
 
-class Mutation(ReferralMutations, NotificationMutations, WebhookMutations, graphene.ObjectType):
+class Mutation(
+    ReferralMutations, NotificationMutations, WebhookMutations, CommunityMutations, graphene.ObjectType
+):
     pass
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "pathways",
     "referrals",
     "notifications",
+    "community",
     "console",
 ]
 
@@ -432,6 +433,16 @@ WORKER_CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))
 # default until a gateway is configured).
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.FileSmsGateway" if DEBUG else "")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
+# The person's door (community app, docs/person.md): one-time codes by SMS, short sessions, limits
+# counted per reference, phone number and client address over PERSON_DOOR_LIMIT_WINDOW_MINUTES.
+PERSON_DOOR_CODE_MINUTES = int(os.environ.get("PERSON_DOOR_CODE_MINUTES", "10"))
+PERSON_DOOR_CODE_ATTEMPTS = int(os.environ.get("PERSON_DOOR_CODE_ATTEMPTS", "5"))
+PERSON_DOOR_SESSION_MINUTES = int(os.environ.get("PERSON_DOOR_SESSION_MINUTES", "15"))
+PERSON_DOOR_LIMIT_WINDOW_MINUTES = int(os.environ.get("PERSON_DOOR_LIMIT_WINDOW_MINUTES", "60"))
+PERSON_DOOR_CODES_PER_REFERENCE = int(os.environ.get("PERSON_DOOR_CODES_PER_REFERENCE", "5"))
+PERSON_DOOR_CODES_PER_PHONE = int(os.environ.get("PERSON_DOOR_CODES_PER_PHONE", "5"))
+PERSON_DOOR_CODES_PER_ADDRESS = int(os.environ.get("PERSON_DOOR_CODES_PER_ADDRESS", "30"))
+PERSON_DOOR_FAILURES_PER_ADDRESS = int(os.environ.get("PERSON_DOOR_FAILURES_PER_ADDRESS", "30"))
 SMS_TIMEOUT_SECONDS = int(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")

@@ -72,6 +72,7 @@ api_v1 = [
     path("", include("pathways.urls")),
     path("", include("referrals.urls")),
     path("", include("notifications.urls")),
+    path("", include("community.api_urls")),
 ]
 
 urlpatterns = [
@@ -84,4 +85,5 @@ urlpatterns = [
     path("graphql", HubGraphQLView.as_view(), name="graphql"),
     path("hsds/", include("partners.hsds.urls")),
     path("console/", include("console.urls")),
+    path("check/", include("community.urls")),
 ]

@@ -20,6 +20,9 @@ The rules:
   outcome note; the shared field names, the outcome code and the events stay.
 - A withdrawn referral is, for the receiving side, a tombstone: reference, service, status,
   dates and events without notes — no payload, no field names, no notes, no assignee.
+- The person (``person_facts``, the status page): the stage of their own referral in plain words,
+  its dates, which service (for its public contact details) and the next step — never the
+  payload, a note, an outcome note, the assignee, the grants or another referral.
 """
 
 from __future__ import annotations
@@ -112,4 +115,75 @@ def referral_facts(referral, viewer: Viewer) -> ReferralFacts:
         consent_id=referral.consent_id if holds_person else None,
         parent_id=referral.parent_id if sending else None,
         allowed_actions=t.allowed_actions(state, viewer.as_caller()),
+    )
+
+
+# The person's side ---------------------------------------------------------------------------
+
+PERSON = "person"
+
+# What the person reads, in plain words: one stage per status
+STAGE_SENT, STAGE_LOOKED_AT, STAGE_ACCEPTED = "sent", "being_looked_at", "accepted"
+STAGE_NOT_ACCEPTED, STAGE_FINISHED, STAGE_WITHDRAWN = "not_accepted", "finished", "withdrawn"
+PERSON_STAGES = {
+    t.SENT: STAGE_SENT,
+    t.ACKNOWLEDGED: STAGE_LOOKED_AT,
+    t.ACCEPTED: STAGE_ACCEPTED,
+    t.DECLINED: STAGE_NOT_ACCEPTED,
+    t.COMPLETED: STAGE_FINISHED,
+    t.CLOSED: STAGE_FINISHED,
+    t.WITHDRAWN: STAGE_WITHDRAWN,
+}
+# What the person may do next, per stage
+NEXT_WAIT, NEXT_SERVICE_CONTACTS, NEXT_ALTERNATIVES = (
+    "wait_for_contact",
+    "service_will_contact",
+    "alternatives",
+)
+NEXT_NOTHING, NEXT_NOTHING_SHARED = "nothing_to_do", "nothing_shared"
+PERSON_NEXT_STEPS = {
+    STAGE_SENT: NEXT_WAIT,
+    STAGE_LOOKED_AT: NEXT_WAIT,
+    STAGE_ACCEPTED: NEXT_SERVICE_CONTACTS,
+    STAGE_NOT_ACCEPTED: NEXT_ALTERNATIVES,
+    STAGE_FINISHED: NEXT_NOTHING,
+    STAGE_WITHDRAWN: NEXT_NOTHING_SHARED,
+}
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the person may know about one of their own referrals."""
+
+    side: str  # always PERSON
+    reference: str
+    stage: str
+    next_step: str
+    service_id: object  # the receiving service, for its public contact details in the directory
+    sent_at: object
+    answer_due_by: object | None  # while the service has not answered
+    updated_at: object
+    show_alternatives: bool  # "if you cannot reach this service": other services of the same kind
+    open: bool
+
+
+def person_facts(referral, person_id) -> PersonFacts | None:
+    """The person's facts for ``referral``, or None when it is not theirs (nobody else's referral
+    is ever shown to them). Needs ``reference``, ``person_id``, ``status``, ``to_service_id``,
+    ``created_at``, ``due_by``, ``updated_at``; reads nothing else of the referral."""
+    if person_id is None or str(referral.person_id) != str(person_id):
+        return None
+    stage = PERSON_STAGES[referral.status]
+    awaiting = referral.status in (t.SENT, t.ACKNOWLEDGED)
+    return PersonFacts(
+        side=PERSON,
+        reference=referral.reference,
+        stage=stage,
+        next_step=PERSON_NEXT_STEPS[stage],
+        service_id=referral.to_service_id,
+        sent_at=referral.created_at,
+        answer_due_by=referral.due_by if awaiting else None,
+        updated_at=referral.updated_at,
+        show_alternatives=stage not in (STAGE_WITHDRAWN, STAGE_FINISHED),
+        open=referral.status in (t.SENT, t.ACKNOWLEDGED, t.ACCEPTED),
     )

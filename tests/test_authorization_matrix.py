@@ -317,6 +317,9 @@ REFERRALS = {  # H receives both of its referrals: withdraw and close are the se
     "referral-withdraw POST":     P(own="403:FCRV 404:*", restricted="403:FC 404:*", other="403:X 404:*",
                                     body={"reason": "person_request"}),
     "referral-close POST":        P(own="403:FCRV 404:*", restricted="403:FC 404:*", other="403:X 404:*"),
+    # the person's door: only the organisation holding the person (S, not a caller here) may lock
+    "referral-status-check-lock POST":   P(own="404:*", restricted="404:*", other="404:*", of="referral"),
+    "referral-status-check-unlock POST": P(own="404:*", restricted="404:*", other="404:*", of="referral"),
     "information-given GET":      P("ok:*"),
     "information-given POST":     P("ok:FCRX 403:*", body={"service": "@h.service", "channel": "phone"}),
 }
@@ -388,6 +391,8 @@ MUTATIONS = {
                              of="referral", args={"id": OBJECT, "reason": "person_request"}),
     "closeReferral":       P(own="403:FCRV 404:*", restricted="403:FC 404:*", other="403:X 404:*",
                              of="referral", args=REFERRAL_ID),
+    "lockStatusCheck":     P(own="404:*", restricted="404:*", other="404:*",
+                             of="referral", args={"id": OBJECT, "locked": True}),
     # notifications: one's own only
     "markNotificationsRead":         P("ok:*", args={"all": True}),
     "updateNotificationPreferences": P("ok:*", args={"language": "fr"}),
@@ -445,6 +450,8 @@ def _walk(resolver, prefix: str = ""):
                 continue  # the Django admin: session login, staff only (tests/partners/test_admin.py)
             if pattern.namespace == "console":
                 continue  # HTML pages on the same selectors and services (tests/console)
+            if pattern.namespace == "community":
+                continue  # the person's public door, no account: its defences in tests/community
             yield from _walk(pattern, prefix + str(pattern.pattern))
         else:
             yield prefix + str(pattern.pattern), pattern

@@ -314,7 +314,7 @@ def test_receipt_json_carries_the_receipt_fields(api, org_a, org_b, consent_a):
         assert data["piiControllers"][0]["piiController"] == org_a.name
         assert data["recipients"]["organisations"][0]["acronym"] == org_b.acronym
         assert data["purposes"][0]["purpose"] == "GBV case management"
-        assert data["withdrawal"]["channels"] == ["in_person", "phone", "hotline", "written"]
+        assert data["withdrawal"]["channels"] == ["in_person", "phone", "hotline", "written", "self_service"]
 
 
 # FHIR --------------------------------------------------------------------------------------
