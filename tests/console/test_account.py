@@ -409,3 +409,34 @@ def test_the_one_click_sign_in_is_csrf_protected(demo_people, settings):
     settings.DEMO_MODE = True
     client = Client(enforce_csrf_checks=True)
     assert client.post("/console/demo/sign-in", {"username": "joy.wpa"}).status_code == 403
+
+
+def test_make_demo_turns_demo_mode_on_and_announces_the_persona_page(capsys):
+    from hub.demo import Demo
+
+    demo_run = Demo(8123)
+    assert demo_run.env["DEMO_MODE"] == "1"
+    demo_run.announce()
+    assert "http://127.0.0.1:8123/console/demo" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_every_kind_of_notification_has_words_in_each_language(language):
+    from django.utils import translation
+
+    from console.account_labels import NOTIFICATION_KIND_LABELS
+
+    assert set(NOTIFICATION_KIND_LABELS) == set(Notification.Kind.values)
+    english = {kind: str(text) for kind, text in NOTIFICATION_KIND_LABELS.items()}
+    with translation.override(language):
+        translated = {kind: str(text) for kind, text in NOTIFICATION_KIND_LABELS.items()}
+    assert all(translated[kind] != english[kind] for kind in english)
+
+
+def test_the_account_page_in_arabic_has_no_untranslated_words_of_ours(world):
+    client = signed_in_as(world.b.caseworker)
+    client.cookies["django_language"] = "ar"
+    body = main_of(client.get("/console/account"))
+    assert 'dir="rtl"' in page(client.get("/console/account"))
+    for english in ("Your account", "Sign out everywhere", "Notifications you receive"):
+        assert english not in body
