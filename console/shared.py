@@ -7,6 +7,7 @@ console shows a link only as a convenience, every page still asks the services.
 from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.urls import reverse
@@ -83,3 +84,8 @@ def console(request) -> dict:
     if not request.user.is_authenticated:
         return {}
     return {"console": _Lazy(request)}
+
+
+def demo_mode(request) -> dict:
+    """Context processor: ``demo_mode`` (DEMO_MODE), so the header can point at the persona page."""
+    return {"demo_mode": settings.DEMO_MODE}

@@ -42,6 +42,8 @@ class Demo:
         self.env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
         # a partner system on this machine may receive webhooks over http://127.0.0.1 in the demo
         self.env.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "1")
+        # the console's persona page (/console/demo): one-click sign-in as a demo person, demo only
+        self.env.setdefault("DEMO_MODE", "1")
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -149,7 +151,8 @@ class Demo:
         mail = Path(self.env.get("EMAIL_FILE_PATH", VAR_DIR / "mail"))
         sms = Path(self.env.get("SMS_FILE_PATH", VAR_DIR / "sms.log"))
         self.say(
-            f"\nServing {base}/admin/  {base}/api/  {base}/api/docs/  {base}/graphql\n"
+            f"\nOpen {base}/console/demo to sign in as one of the demo's people with one click\n"
+            f"Serving {base}/console/  {base}/admin/  {base}/api/  {base}/api/docs/  {base}/graphql\n"
             "A worker delivers notifications as they are written. Delivered messages:\n"
             f"  e-mail  {mail}/  (one .log file per batch, plain text)\n"
             f"  SMS     {sms}\n"

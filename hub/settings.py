@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "console.shared.console",
+                "console.shared.demo_mode",
             ],
         },
     },
@@ -306,12 +307,12 @@ HSDS_IMPORT_MAX_BYTES = int(os.environ.get("HSDS_IMPORT_MAX_BYTES", str(20 * 102
 
 # Accounts (docs/operations.md): a new account gets an unusable password and a one-time link, mailed
 # to its owner, to choose one. ACCOUNT_ACTIVATION_URL is the page that takes the token (the fragment
-# keeps it out of server logs and Referer headers); by default the API endpoint's browsable form.
+# keeps it out of server logs and Referer headers); by default the console's activation page.
 # SITE_URL: where people reach this deployment; links in notifications start with it (`make demo`
 # sets it from its port).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ACCOUNT_ACTIVATION_URL = os.environ.get(
-    "ACCOUNT_ACTIVATION_URL", SITE_URL + "/api/v1/auth/activate#token={token}"
+    "ACCOUNT_ACTIVATION_URL", SITE_URL + "/console/activate#token={token}"
 )
 ACCOUNT_ACTIVATION_TTL_HOURS = int(os.environ.get("ACCOUNT_ACTIVATION_TTL_HOURS", "72"))
 # Mail: SMTP in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
@@ -333,6 +334,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "referral-hub@localhos
 # Second factor (django-otp, TOTP): staff users and anyone who enrolled a device need a code to log in.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Referral Hub")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no admin page shows another person's TOTP secret
+
+# The demo's persona page (/console/demo: sign in as a demo person with one click). `make demo` turns
+# it on; anywhere else it stays off, and the page and its sign-in answer 404.
+DEMO_MODE = env_bool("DEMO_MODE", False)
 
 # Content Security Policy (django-csp) on every response: only our own origin, no inline script or
 # style except those carrying the per-request nonce (GraphiQL's settings object).

@@ -10,16 +10,22 @@ directly on the model (``load_demo`` prints them and keeps them in var/demo_logi
 platform admin gets a confirmed authenticator device whose otpauth URI ``load_demo`` prints.
 """
 
+import json
 import secrets
 from datetime import date
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.errors import NotAuthenticated, NotFound
 from partners import services
 from partners.models import Location, Membership, Operation, Organisation, ServiceCategory
+from partners.selectors import second_factor_required
 
 User = get_user_model()
 
@@ -131,3 +137,82 @@ def load_directory(spec: dict, logins: dict) -> Operation:
                 **data,
             )
     return operation
+
+
+# The demo's persona page (console, DEMO_MODE only) -----------------------------------------------
+
+PROTECTION_OFFICER = "protection_officer"
+CASEWORKER = "caseworker"
+FOCAL_POINT = "focal_point"
+PSEA_FOCAL_POINT = "psea_focal_point"
+OPERATION_ADMIN = "operation_admin"
+
+
+def _spec() -> dict:
+    return json.loads((Path(settings.BASE_DIR) / "fixtures" / "demo.json").read_text(encoding="utf-8"))
+
+
+def _holding(spec: dict, *, kind: str | None = None, category: str | None = None) -> dict:
+    return next(
+        organisation
+        for organisation in spec["organisations"]
+        if (kind is None or organisation["kind"] == kind)
+        and (category is None or any(s["category"] == category for s in organisation["services"]))
+    )
+
+
+def demo_personas(spec: dict | None = None) -> list[tuple[str, str]]:
+    """(username, role) of the people the demo guide follows, worked out from fixtures/demo.json: the
+    protection officer is the UN agency's first caseworker (the demo referrals are theirs), the
+    caseworker and the focal point work at the organisation running GBV case management (the demo's
+    referrals go there), the PSEA focal point is the focal point of the organisation running the PSEA
+    service, and the operation admin is the platform admin."""
+    spec = spec or _spec()
+    un_agency = _holding(spec, kind="un_agency")
+    gbv = _holding(spec, category="gbv_case_management")
+    psea = _holding(spec, category="psea")
+    return [
+        (un_agency["caseworkers"][0]["username"], PROTECTION_OFFICER),
+        (gbv["caseworkers"][0]["username"], CASEWORKER),
+        (gbv["focal_point"]["username"], FOCAL_POINT),
+        (psea["focal_point"]["username"], PSEA_FOCAL_POINT),
+        (spec["platform_admin"]["username"], OPERATION_ADMIN),
+    ]
+
+
+def _demo_mode_required() -> None:
+    # outside the demo the page does not exist: the same answer as any unknown address
+    if not settings.DEMO_MODE:
+        raise NotFound("Not found.")
+
+
+def demo_persona_list() -> list[tuple[User, str]]:
+    """The personas whose accounts the demo created (users of ``@demo.invalid``), in the guide's order."""
+    _demo_mode_required()
+    personas = demo_personas()
+    users = User.objects.filter(
+        username__in=[username for username, _ in personas], email__endswith="@demo.invalid", is_active=True
+    ).in_bulk(field_name="username")
+    return [(users[username], role) for username, role in personas if username in users]
+
+
+def demo_sign_in(*, username: str):
+    """Demo only: the persona to sign in as with one click, no password typed. An account with a second
+    factor still passes it: the current code of its demo authenticator goes through the real check
+    (``totp_verify``: each code signs in once)."""
+    user = next((user for user, _ in demo_persona_list() if user.username == username), None)
+    if user is None:
+        raise NotFound("Not found.")
+    if second_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        code = ""
+        if device is not None:
+            totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+            code = str(totp.token()).zfill(device.digits)
+        if not services.totp_verify(user=user, otp=code):
+            raise NotAuthenticated(
+                "The one-time code of this step was already used; try again in half a minute.",
+                code="otp_invalid",
+                field="otp",
+            )
+    return user

@@ -29,6 +29,11 @@ def second_factor_required(user: AbstractBaseUser) -> bool:
     )
 
 
+def totp_device_confirmed(*, user: AbstractBaseUser) -> bool:
+    """Whether the person has an authenticator app of their own, confirmed with a code."""
+    return user.is_authenticated and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 def membership_active(*, user: AbstractBaseUser) -> Membership | None:
     """The user's one active membership (a database constraint guarantees at most one)."""
     if not user.is_authenticated:

@@ -259,6 +259,52 @@ def account_activation_resend(*, actor, membership: Membership) -> None:
     _activation_issue(user)
 
 
+def _password_confirm(user, password: str, *, field: str) -> None:
+    if not user.check_password(password):
+        raise NotAuthenticated("The password is not right.", code="authentication_failed", field=field)
+
+
+@transaction.atomic
+def password_change(*, user, old_password: str, new_password: str):
+    """The person changes their own password: the old one first, then Django's validators.
+
+    Every other browser session of theirs ends with it: a session holds a hash of the password
+    (Django's session auth hash), so a new password voids them all at their next request, without
+    reading the session table. The caller keeps its own session with ``update_session_auth_hash``."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _password_confirm(user, old_password, field="old_password")
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password", field="new_password") from exc
+    if user.check_password(new_password):
+        raise ServiceError(
+            "The new password must differ from the old one.",
+            code="weak_password",
+            field="new_password",
+            extra={"reason": "unchanged"},
+        )
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def sessions_end_everywhere(*, user, password: str) -> int:
+    """Sign the person out everywhere (a lost phone, a shared computer): every browser session ends,
+    this one included, and their API tokens are revoked, as a deactivation does (docs/security.md).
+
+    The password is asked again, so an unlocked screen is not enough. It is stored again under a new
+    salt: the session auth hash of every session changes, so none of them signs in any more, and no
+    session is decoded. Returns the number of API tokens revoked."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _password_confirm(user, password, field="password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    revoked, _ = AuthToken.objects.filter(user=user).delete()
+    return revoked
+
+
 def _credentials_revoke(user) -> None:
     """End every way ``user`` is signed in: API tokens, browser sessions and unused activation links."""
     AuthToken.objects.filter(user=user).delete()
