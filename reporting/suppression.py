@@ -3,7 +3,7 @@ hidden count can be worked out from what is shown.
 
 Tables are counts of one *measure* (referrals sent, complaints received…) broken down by one or two
 *dimensions* (month, service, urgency…), each with its totals. Tables of the same measure released
-together share their totals: the total for "service X" in a service × month table is the same number
+together share their totals: the total for "service X" in a service-by-month table is the same number
 as the "service X" cell of a table by service alone, and every table of a measure has the same grand
 total. A reader may combine all of them.
 
@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 
 DEFAULT_THRESHOLD = 5
 TOTAL = "__total__"
+
+HIDDEN_MARK = "\u2013"  # an en dash: hidden, not small (a small count reads "<5")
 
 PRIMARY = "primary"  # below the threshold
 COMPLEMENTARY = "complementary"  # hidden so that a small one cannot be worked out
@@ -82,13 +84,13 @@ class Released:
     rounding: int | None = None
 
     def shown(self, row, column=TOTAL) -> str:
-        """The text of a cell: a number, "<5" or "–"."""
+        """The text of a cell: a number, "<5" or the hidden mark."""
         key = (row, column)
         reason = self.reasons.get(key)
         if reason == PRIMARY:
             return f"<{self.threshold}"
         if reason == COMPLEMENTARY:
-            return "–"
+            return HIDDEN_MARK
         return str(self.values[key])
 
     @property
@@ -165,11 +167,8 @@ def _moves(key: Key, problem: _Problem, primary: set[Key], threshold: int) -> li
     value, allowed = problem.values[key], []
     for step in (1, -1, 0):
         moved = value + step
-        if key in primary:
-            ok = 1 <= moved <= threshold - 1
-        else:
-            ok = moved == 0 or moved >= threshold
-        if ok:
+        small = 1 <= moved <= threshold - 1
+        if small if key in primary else not small and moved >= 0:
             allowed.append(step)
     return allowed
 
@@ -344,8 +343,8 @@ def note(released: Released) -> str:
     ]
     if counts[COMPLEMENTARY]:
         parts.append(
-            f'{counts[COMPLEMENTARY]} other count(s) are hidden ("–") so that a small count cannot be '
-            "worked out from the totals."
+            f'{counts[COMPLEMENTARY]} other count(s) are hidden ("{HIDDEN_MARK}") so that a small count '
+            "cannot be worked out from the totals."
         )
     if released.rounding:
         parts.append(f"Counts are rounded to the nearest {released.rounding}; totals may not add up.")

@@ -2,6 +2,8 @@ import json
 
 import pytest
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -13,6 +15,11 @@ from tests.factories import (
     organisation_with_focal_point,
     totp_code,
 )
+
+# The machines the suite runs on are shared and noisy: a property test judges what it finds, not how
+# fast its examples were drawn (speed lives in `make bench`).
+hypothesis_settings.register_profile("hub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("hub")
 
 PASSWORD = "correct-horse-battery-staple"
 
