@@ -2,11 +2,12 @@
 services' refusals (by error code). A code without a wording here is shown as the service says it."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from consent.services import JUSTIFICATION_MIN_LENGTH
 
 REQUEST_STATUS_LABELS = {
-    "open": _("Open"),
+    "open": pgettext_lazy("data-subject request state", "Open"),
     "completed": _("Completed"),
     "rejected": _("Rejected"),
 }

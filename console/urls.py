@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from console import account, focal, officer, operation, pathway_editor, sending, views
+from console import account, focal, officer, operation, pathway_editor, person_door, sending, views
 
 app_name = "console"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     *operation.urlpatterns,
     *pathway_editor.urlpatterns,
     *account.urlpatterns,
+    *person_door.urlpatterns,
 ]

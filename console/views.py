@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import NotFound, ServiceError
+from community.services import status_check_lock_get
 from console.forms import (
     DECLINE_REASON_LABELS,
     OUTCOME_LABELS,
@@ -338,6 +339,10 @@ def _referral_page(request, referral, *, bound=None, status=200):
             if action in forms
         ],
         "refusal": refusal,
+        # the organisation holding the person may stop status checks with this reference
+        "status_check_locked": (
+            status_check_lock_get(referral=referral) is not None if facts.holds_person else None
+        ),
     }
     return render(request, "console/referral.html", context, status=status)
 

@@ -8,7 +8,9 @@ import pytest
 from django.utils import translation
 
 LOCALE = Path(__file__).resolve().parents[2] / "consent" / "locale"
-ENTRY = re.compile(r'msgid ((?:"(?:[^"\\]|\\.)*"\s*)+)msgstr ((?:"(?:[^"\\]|\\.)*"\s*)+)')
+# an optional context, then msgid and msgstr; a context's entry is looked up with pgettext
+STRINGS = r'((?:"(?:[^"\\]|\\.)*"\s*)+)'
+ENTRY = re.compile(rf"(?:msgctxt {STRINGS})?msgid {STRINGS}msgstr {STRINGS}")
 
 
 def po_entries(language: str, locale: Path = LOCALE) -> dict[str, str]:
@@ -17,7 +19,17 @@ def po_entries(language: str, locale: Path = LOCALE) -> dict[str, str]:
     def join(chunk: str) -> str:
         return ast.literal_eval('"' + "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', chunk)) + '"')
 
-    return {join(m.group(1)): join(m.group(2)) for m in ENTRY.finditer(text) if join(m.group(1))}
+    entries = {}
+    for m in ENTRY.finditer(text):
+        if join(m.group(2)):
+            key = join(m.group(2)) if m.group(1) is None else (join(m.group(1)), join(m.group(2)))
+            entries[key] = join(m.group(3))
+    return entries
+
+
+def served(key) -> str:
+    """What gettext serves for an entry (``(context, msgid)`` for one with a context)."""
+    return translation.pgettext(*key) if isinstance(key, tuple) else translation.gettext(key)
 
 
 def assert_catalogue_complete(locale: Path, language: str, *, at_least: int) -> None:
@@ -26,7 +38,7 @@ def assert_catalogue_complete(locale: Path, language: str, *, at_least: int) -> 
     entries = po_entries(language, locale)
     assert len(entries) >= at_least and all(entries.values())
     with translation.override(language):
-        assert {m: s for m, s in entries.items() if translation.gettext(m) != s} == {}
+        assert {m: s for m, s in entries.items() if served(m) != s} == {}
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
@@ -34,6 +46,6 @@ def test_compiled_catalogue_matches_the_po_file(language):
     entries = po_entries(language)
     assert len(entries) > 40
     with translation.override(language):
-        stale = {msgid: msgstr for msgid, msgstr in entries.items() if translation.gettext(msgid) != msgstr}
+        stale = {msgid: msgstr for msgid, msgstr in entries.items() if served(msgid) != msgstr}
     assert stale == {}, "run compilemessages and commit the .mo files (docs/consent.md)"
     assert all(entries.values()), "every receipt text is translated"

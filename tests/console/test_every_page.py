@@ -70,6 +70,7 @@ PAGES = {
     "sign-out": ("caseworker", {}, False),
     "language": (None, {}, False),
     "referral": ("caseworker", {"referral_id": lambda p: p.referral.pk}, True),
+    "status-check": ("officer", {"referral_id": lambda p: p.referral.pk, "action": "lock"}, False),
     "referral-act": ("caseworker", {"referral_id": lambda p: p.referral.pk, "action": "accept"}, False),
     "people": ("officer", {}, True),
     "person-new": ("officer", {}, True),
