@@ -102,6 +102,28 @@ ACTIONS = {
 }
 
 
+def map_words() -> dict[str, str]:
+    """The drawing's words (pathways.drawing.SVG_WORDS, pathways.conditions.DESCRIBE_WORDS) in the
+    page's language."""
+    return {
+        "entry_step": _("entry step"),
+        "inactive_service": _("inactive service"),
+        "not_accepting": _("not accepting / cannot receive"),
+        "link_label": _("link label: preference · eligibility"),
+        "entry": _("ENTRY"),
+        "route": _("ROUTE {number}"),
+        "anyone": _("anyone"),
+        "and": _("and"),
+        "or": _("or"),
+        "age_between": _("age {low} to {high}"),
+        "age_from": _("age ≥ {low}"),
+        "age_up_to": _("age ≤ {high}"),
+        "minor": _("minor"),
+        "adult": _("adult"),
+        "needs": _("needs: {needs}"),
+    }
+
+
 def _words(error: ServiceError) -> str:
     if error.code in CONDITION_WORDS:
         problems = error.extra.get("problems") or [{"path": "", "code": error.code, "message": error.message}]
@@ -214,10 +236,10 @@ def _needs(condition) -> set[str]:
 def _render_pathway(request, pathway, *, forms=None, status=200):
     viewer = viewer_of(request)
     editable = pathway.is_editable and viewer.platform_admin
-    drawn = pathway_map(pathway=pathway, step_href=_step_href)
+    drawn = pathway_map(pathway=pathway, step_href=_step_href, words=map_words())
     route_form, offers, route = _route(request, pathway, drawn)
     if route:
-        drawn = pathway_map(pathway=pathway, route=route, step_href=_step_href)
+        drawn = pathway_map(pathway=pathway, route=route, step_href=_step_href, words=map_words())
     forms = forms or {}
     context = {
         "pathway": pathway,
@@ -273,7 +295,7 @@ def _render_pathway(request, pathway, *, forms=None, status=200):
     context["step_rows"] = [
         (
             item,
-            [(link, by_id[link.target], describe(link.condition)) for link in item.links_out],
+            [(link, by_id[link.target], describe(link.condition, map_words())) for link in item.links_out],
             [(link, by_id[link.source]) for link in item.links_in],
             step_forms.get(item.step.id),
         )
@@ -464,7 +486,7 @@ def condition_check(request):
     elif reason := never_matches(condition):
         context["error"] = _("No person can ever meet this condition (%(reason)s).") % {"reason": reason}
     else:
-        context["reading"] = describe(condition)
+        context["reading"] = describe(condition, map_words())
     return render(request, "console/pathways/_condition_help.html", context)
 
 

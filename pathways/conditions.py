@@ -337,27 +337,42 @@ def _test(key: str, spec: Mapping, profile: Mapping) -> bool:
     return False  # pragma: no cover - validated conditions have no other keys
 
 
-def describe(condition) -> str:
+# The words of ``describe``, in English; a caller with a translation passes its own (the console).
+DESCRIBE_WORDS = {
+    "anyone": "anyone",
+    "and": "and",
+    "or": "or",
+    "age_between": "age {low} to {high}",
+    "age_from": "age ≥ {low}",
+    "age_up_to": "age ≤ {high}",
+    "minor": "minor",
+    "adult": "adult",
+    "needs": "needs: {needs}",
+}
+
+
+def describe(condition, words: Mapping[str, str] | None = None) -> str:
     """A short human reading of a condition, for drawings and admin pages."""
+    w = DESCRIBE_WORDS if words is None else {**DESCRIBE_WORDS, **words}
     if not condition:
-        return "anyone"
+        return w["anyone"]
     parts = []
     for key, spec in condition.items():
         if key in COMBINATORS:
-            joined = f" {'and' if key == 'all' else 'or'} ".join(describe(child) for child in spec)
+            joined = f" {w['and'] if key == 'all' else w['or']} ".join(describe(child, w) for child in spec)
             parts.append(f"({joined})")
         elif key == "age":
             low, high = spec.get("min"), spec.get("max")
             if low is not None and high is not None:
-                parts.append(f"age {low} to {high}")
+                parts.append(w["age_between"].format(low=low, high=high))
             elif low is not None:
-                parts.append(f"age ≥ {low}")
+                parts.append(w["age_from"].format(low=low))
             else:
-                parts.append(f"age ≤ {high}")
+                parts.append(w["age_up_to"].format(high=high))
         elif key == "is_minor":
-            parts.append("minor" if spec.get("equals") else "adult")
+            parts.append(w["minor"] if spec.get("equals") else w["adult"])
         elif key == "specific_needs":
-            parts.append("needs: " + "/".join(spec.get("any_of", [])))
+            parts.append(w["needs"].format(needs="/".join(spec.get("any_of", []))))
         else:
             parts.append(f"{key}: " + "/".join(spec.get("in", [])))
     return ", ".join(parts)

@@ -253,8 +253,20 @@ def _columns(data: PathwayData) -> list[list[str]]:
     return result
 
 
-def _label_text(link: Link) -> str:
-    return _short(f"{link.preference} · {describe(link.condition)}", LABEL_CHARS)
+# The drawing's own words, in English; the console passes them translated (``words=``), together
+# with describe()'s (pathways.conditions.DESCRIBE_WORDS).
+SVG_WORDS = {
+    "entry_step": "entry step",
+    "inactive_service": "inactive service",
+    "not_accepting": "not accepting / cannot receive",
+    "link_label": "link label: preference · eligibility",
+    "entry": "ENTRY",
+    "route": "ROUTE {number}",
+}
+
+
+def _label_text(link: Link, words: Mapping[str, str] | None = None) -> str:
+    return _short(f"{link.preference} · {describe(link.condition, words)}", LABEL_CHARS)
 
 
 def _label_width(text: str) -> float:
@@ -282,7 +294,7 @@ class _Placed:
         self.buckets[int(rect.y // LABEL_H)].append(rect)
 
 
-def plan(data: PathwayData) -> Plan:
+def plan(data: PathwayData, words: Mapping[str, str] | None = None) -> Plan:
     """Where every box, link and label goes (see the section's comment for the guarantees).
 
     One pass: each gap is made wide enough for its widest label and for two tracks per link that
@@ -292,7 +304,7 @@ def plan(data: PathwayData) -> Plan:
     column_of = {step_id: c for c, members in enumerate(columns) for step_id in members}
     row_of = {step_id: row for members in columns for row, step_id in enumerate(members)}
     links = [link for link in _sorted_links(data) if link.source in column_of and link.target in column_of]
-    labels = {link.id: _label_text(link) for link in links}
+    labels = {link.id: _label_text(link, words) for link in links}
     lanes = {link.id for link in links if column_of[link.target] != column_of[link.source] + 1}
     count = len(columns)
     crossing: dict[int, int] = defaultdict(int)  # the most tracks each gap may need
@@ -421,13 +433,15 @@ def export_svg(
     *,
     step_href: Callable[[Step], str] | None = None,
     route: tuple[str, ...] = (),
+    words: Mapping[str, str] | None = None,
 ) -> str:
     """A readable drawing: one box per service with its organisation; entries and closures marked.
 
     ``step_href`` makes each box a link (the console's interactive map); ``route`` is a chain of
     step and link ids to highlight, in order: drawn thicker and numbered, so not by colour alone.
     """
-    drawn = plan(data)
+    w = {**SVG_WORDS, **(words or {})}
+    drawn = plan(data, words)
     on_route = {item: n for n, item in enumerate(route)}
     step_order = {item: n + 1 for n, item in enumerate(i for i in route if i in drawn.boxes)}
     width, height = drawn.width, drawn.height
@@ -458,7 +472,7 @@ def export_svg(
     for step in _sorted_steps(data):
         box = drawn.boxes[step.id]
         state = (states or {}).get(step.service_id)
-        out.append(_svg_step(step, (box.x, box.y), state, step_order.get(step.id), step_href))
+        out.append(_svg_step(step, (box.x, box.y), state, step_order.get(step.id), step_href, w=w))
     out.append("</g>")
     # labels last: nothing is ever drawn over them
     out.append('<g class="labels">')
@@ -475,12 +489,12 @@ def export_svg(
     out.append(
         f'<g class="legend" transform="translate({MARGIN},{legend_y:.0f})">'
         '<rect width="18" height="12" fill="#e8f5e9" stroke="#2e7d32" stroke-width="3"/>'
-        '<text x="24" y="11">entry step</text>'
+        f'<text x="24" y="11">{escape(w["entry_step"])}</text>'
         '<rect x="110" width="18" height="12" fill="#eeeeee" stroke="#9e9e9e" stroke-dasharray="4 3"/>'
-        '<text x="134" y="11">inactive service</text>'
+        f'<text x="134" y="11">{escape(w["inactive_service"])}</text>'
         '<rect x="260" width="18" height="12" fill="#fff8e1" stroke="#f9a825"/>'
-        '<text x="284" y="11">not accepting / cannot receive</text>'
-        '<text x="480" y="11">link label: preference · eligibility</text>'
+        f'<text x="284" y="11">{escape(w["not_accepting"])}</text>'
+        f'<text x="480" y="11">{escape(w["link_label"])}</text>'
         "</g>"
     )
     out.append("</svg>")
@@ -493,6 +507,7 @@ def _svg_step(
     state: ServiceState | None,
     route_number: int | None = None,
     step_href: Callable[[Step], str] | None = None,
+    w: Mapping[str, str] = SVG_WORDS,
 ) -> str:
     x, y = corner
     state = state or ServiceState()
@@ -502,7 +517,7 @@ def _svg_step(
     if step.is_entry:
         classes.append("entry")
         fill, stroke, width = "#e8f5e9", "#2e7d32", 3
-        tags.append("ENTRY")
+        tags.append(w["entry"])
     if not state.is_active:
         classes.append("inactive")
         fill, stroke, dash = "#eeeeee", "#9e9e9e", ' stroke-dasharray="6 4"'
@@ -514,7 +529,7 @@ def _svg_step(
     if route_number is not None:
         classes.append("on-route")
         stroke, width = "#0b5394", 5
-        tags.insert(0, f"ROUTE {route_number}")
+        tags.insert(0, w["route"].format(number=route_number))
     text_fill = "#757575" if not state.is_active else "#111111"
     tooltip = f"{step.service_name} — {step.organisation} ({step.category})"
     parts = [

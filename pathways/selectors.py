@@ -581,7 +581,7 @@ class PathwayMap:
     by_id: dict[str, MapStep]
 
 
-def pathway_map(*, pathway: Pathway, route: Iterable[str] = (), step_href=None) -> PathwayMap:
+def pathway_map(*, pathway: Pathway, route: Iterable[str] = (), step_href=None, words=None) -> PathwayMap:
     """The drawing and what each step's panel shows: the service as the directory has it now (open
     or not, its contacts), its links out and in. ``route`` (step and link ids, in order) is drawn
     highlighted. Five queries whatever the size."""
@@ -597,7 +597,7 @@ def pathway_map(*, pathway: Pathway, route: Iterable[str] = (), step_href=None) 
         MapStep(step, *loaded[step.service_id], tuple(outs[step.id]), tuple(ins[step.id]))
         for step in sorted(data.steps, key=lambda item: item.key)
     )
-    svg = drawing.export_svg(data, _states(loaded), step_href=step_href, route=tuple(route))
+    svg = drawing.export_svg(data, _states(loaded), step_href=step_href, route=tuple(route), words=words)
     return PathwayMap(data=data, svg=svg, steps=steps, by_id={item.step.id: item for item in steps})
 
 
