@@ -368,3 +368,16 @@ def scrubbed(response) -> str:
     body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
     body = re.sub(r'nonce="[^"]+"', "", body)
     return re.sub(r'name="next" value="[^"]+"', "", body)
+
+
+@pytest.mark.parametrize("name", ["console.css", "pathway-map.css"])
+def test_every_stylesheet_closes_what_it_opens(name):
+    """A block left open (an @media without its brace) turns every rule after it into a rule of
+    that block: the screen's rules end up applying only to print, silently."""
+    path = finders.find(f"console/{name}")
+    depth = 0
+    text = re.sub(r"/\*.*?\*/", "", Path(path).read_text(), flags=re.S)
+    for character in text:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        assert depth >= 0, f"{name}: a closing brace with nothing open"
+    assert depth == 0, f"{name}: {depth} block(s) left open"
