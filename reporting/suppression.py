@@ -9,13 +9,14 @@ total. A reader may combine all of them.
 
 The rules, in order:
 
-1. **Primary suppression.** A count above zero and below the threshold (default 5) is shown as
-   "<5". Zeros are shown: "nobody" singles out no one.
+1. **Primary suppression.** A count below the threshold (default 5) is shown as "<5" — zero
+   included: were zeros shown, a "<5" would be known to be at least 1, and a table of ones could
+   be worked out from its totals alone.
 2. **Complementary suppression.** A hidden count must not be recoverable from the rest. Each sum a
    reader knows (a row, a column, a total across tables) is an equation; a hidden count is
    recoverable when the equations, with what the reader knows of the hidden counts (a "<5" is
-   between 1 and 4, any other hidden count is 0 or at least 5), leave it a single value. Until none
-   is (a hidden zero may come out as zero: like a shown zero, it singles out nobody),
+   between 0 and 4, any other hidden count is 0 or at least 5), leave it a single value. Until none
+   is (a hidden zero may come out as zero: "nobody" singles out no one),
    the smallest shown count of an equation through the exposed count is hidden too. Three checks,
    in two steps:
 
@@ -163,12 +164,11 @@ def _build(tables: Sequence[Table]) -> _Problem:
 
 def _moves(key: Key, problem: _Problem, primary: set[Key], threshold: int) -> list[int]:
     """The steps of -1, 0, +1 that keep a hidden count among the values the reader allows it: a "<t"
-    stays within 1..t-1, any other hidden count stays 0 or at least t."""
+    stays within 0..t-1, any other hidden count stays 0 or at least t."""
     value, allowed = problem.values[key], []
     for step in (1, -1, 0):
         moved = value + step
-        small = 1 <= moved <= threshold - 1
-        if small if key in primary else not small and moved >= 0:
+        if (0 <= moved <= threshold - 1) if key in primary else (moved == 0 or moved >= threshold):
             allowed.append(step)
     return allowed
 
@@ -318,7 +318,7 @@ def suppress(
     if rounding is not None and rounding < 1:
         raise ValueError("rounding must be at least 1")
     problem = _build(tables)
-    primary = {key for key, count in problem.values.items() if 0 < count < threshold}
+    primary = {key for key, count in problem.values.items() if count < threshold}
     hidden = _protect(problem, primary, threshold)
     released = []
     for index, table in enumerate(tables):
