@@ -464,6 +464,7 @@ _CODES = (
         "Version … of … is … and cannot be changed; make a new version.",
     ),
     _code("pathway_not_found", 404, "pathways", "No such pathway."),
+    _code("pathway_step_not_found", 404, "pathways", "No such step on this pathway."),
     _code("pathway_not_published", 409, "pathways", "Only a published version can be archived."),
     _code("pathway_too_large", 400, "pathways", "At most … steps and … links."),
     _code("payload_erased", 409, "referrals", "The shared data of this referral has been erased."),
@@ -554,7 +555,13 @@ _CODES = (
         "user_in_other_organisation", 409, "partners", "The user is an active member of another organisation."
     ),
     _code("user_inactive", 400, "partners", "A deactivated user cannot be focal point."),
-    _code("weak_password", 400, "partners", "The password does not meet the password rules."),
+    _code(
+        "weak_password",
+        400,
+        "partners",
+        "The password does not meet the password rules.",
+        details=("reason",),  # "unchanged": the new password is the old one
+    ),
     _code(
         "write_role_required", 403, "consent", "Viewers may read persons and consents but not record them."
     ),

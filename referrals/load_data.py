@@ -43,7 +43,7 @@ from psycopg import sql
 from simple_history.utils import bulk_create_with_history
 
 from consent import crypto, keys
-from consent.crypto import registration_number_hash
+from consent.crypto import name_word_hashes, registration_number_hash
 from consent.models import ConsentRecord, Person, PersonKey, RecipientScope, age_band_for, age_on
 from partners.models import Location, Membership, Operation, Organisation, Service, ServiceCategory
 from referrals import counts, services, transitions
@@ -560,13 +560,14 @@ def person_from_fields(
     fields: dict, *, id, organisation: Organisation, registered_by, created_at: datetime
 ) -> Person:
     """The person ``person_create`` saves from these fields: the age band derived from the date of
-    birth on the day of registration, the number stripped and hashed."""
+    birth on the day of registration, the number stripped and hashed, the names' word hashes."""
     person = Person(id=id, organisation=organisation, registered_by=registered_by, **fields)
     if person.date_of_birth:
         person.age_band = age_band_for(age_on(person.date_of_birth, timezone.localdate(created_at)))
     number = (person.registration_number or "").strip()
     person.registration_number = number or None
     person.registration_number_hash = registration_number_hash(number) if number else None
+    person.name_hashes = name_word_hashes(person.given_name, person.family_name)  # found by name too
     person.created_at = person.updated_at = created_at
     return person
 
